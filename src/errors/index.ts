@@ -1,0 +1,1 @@
+export { AutoresearchError, ConfigurationError, LedgerError, LockedError, WorkspaceError } from "./autoresearch-error.js";

@@ -1,0 +1,64 @@
+import type { Proposal, RepairRequest } from "./mutator.js";
+import type { Measurement, RunResult, TrialKind, TrialRecord } from "./records.js";
+
+/** How a research session ended. */
+export type StopReason =
+  | "trial-count"
+  | "wall-time"
+  | "stalled"
+  | "target-reached"
+  | "cost"
+  | "aborted"
+  | "exhausted"
+  | "baseline-failed"
+  | (string & {});
+
+/** What the loop knows at any point; stop conditions read it. */
+export interface ResearchState {
+  tag: string;
+  /** Every record, resumed ones included. */
+  records: readonly TrialRecord[];
+  /** Records made in this session only. */
+  sessionRecords: readonly TrialRecord[];
+  /** The incumbent: the last kept trial (or the baseline). */
+  best: TrialRecord | undefined;
+  baseline: TrialRecord | undefined;
+  /** Milliseconds since this session started. */
+  elapsedMs: number;
+  /** Total proposer cost in USD over all records. */
+  costUsd: number;
+  /** Trials since the last keep. */
+  sinceImprovement: number;
+  direction: "minimize" | "maximize";
+}
+
+/** A stop condition: return a reason to stop, or `false` to go on. */
+export type StopCondition = (state: ResearchState) => StopReason | false;
+
+export interface ResearchSummary {
+  tag: string;
+  /** The researched directory. */
+  directory: string;
+  /** The branch holding the incumbent. */
+  branch: string;
+  baseline: TrialRecord | undefined;
+  best: TrialRecord | undefined;
+  records: TrialRecord[];
+  /** Trials run in this session. */
+  trials: number;
+  kept: number;
+  stopReason: StopReason;
+  ledgerFile: string;
+  durationMs: number;
+}
+
+/** The events `streamResearch` yields, in order. */
+export type ResearchEvent =
+  | { type: "research-start"; tag: string; directory: string; branch: string; resumed: number }
+  | { type: "trial-start"; trial: number; kind: TrialKind; parent: string; repair?: RepairRequest }
+  | { type: "proposal-end"; trial: number; proposal: Proposal; changedFiles: string[]; durationMs: number }
+  | { type: "run-start"; trial: number; sample: number; of: number; role: "candidate" | "incumbent" | "holdout" }
+  | { type: "run-line"; trial: number; line: string }
+  | { type: "run-end"; trial: number; result: RunResult; measurement: Measurement }
+  | { type: "trial-end"; record: TrialRecord; best: TrialRecord | undefined }
+  | { type: "research-end"; summary: ResearchSummary };

@@ -1,0 +1,21 @@
+export type { Ledger, AppendOptions } from "./ledger.js";
+export type { Mutator, Proposal, ProposeOptions, RepairRequest, Scope } from "./mutator.js";
+export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
+export type {
+  Comparison,
+  Decision,
+  Measurement,
+  RunResult,
+  TokenUsage,
+  TrialKind,
+  TrialRecord,
+  TrialStatus,
+} from "./records.js";
+export type { RunOptions, Runner } from "./runner.js";
+export type {
+  ResearchEvent,
+  ResearchState,
+  ResearchSummary,
+  StopCondition,
+  StopReason,
+} from "./events.js";

@@ -1,0 +1,31 @@
+import type { Comparison, Measurement, RunResult } from "./records.js";
+
+/** Which way is better. */
+export type Direction = "minimize" | "maximize";
+
+export interface MeasureOptions {
+  /** The run to measure. Its log file is the only source of metrics besides files the run wrote. */
+  run: RunResult;
+  /** The directory the experiment ran in. */
+  directory: string;
+  abortSignal: AbortSignal;
+}
+
+export interface CompareOptions {
+  /** The candidate's metric, one value per run. */
+  candidate: readonly number[];
+  /** The incumbent's metric, one value per run (its history plus any re-measurements). */
+  incumbent: readonly number[];
+}
+
+/**
+ * What is measured, which way is better, and when a result is better enough to keep.
+ */
+export interface Objective {
+  readonly name: string;
+  /** The optimized metric's name, e.g. `val_bpb`. */
+  readonly metric: string;
+  readonly direction: Direction;
+  measure(options: MeasureOptions): Promise<Measurement>;
+  compare(options: CompareOptions): Comparison;
+}

@@ -1,0 +1,114 @@
+/**
+ * The records the four roles exchange. Types only: this folder has no runtime code.
+ */
+
+/** What happened to a trial. `keep` moves the incumbent branch; every other status leaves it. */
+export type TrialStatus = "keep" | "discard" | "crash" | "timeout" | "invalid" | "interrupted";
+
+/** Why a trial exists: the unchanged code, a new idea, or a repair of a crashed trial. */
+export type TrialKind = "baseline" | "proposal" | "repair";
+
+/** Tokens spent by a proposer, as the provider reported them. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens served from the provider's cache, when it reports them. */
+  cachedInputTokens?: number;
+}
+
+/** What a runner reports about one execution of the experiment. A failure is a value, never an exception. */
+export interface RunResult {
+  /** Exit code of the experiment's main process; `null` when it was ended by a signal. */
+  exitCode: number | null;
+  /** The signal that ended it, e.g. `SIGKILL`, or `null`. */
+  signal: string | null;
+  durationMs: number;
+  /** True when the runner stopped it because it exceeded its time limit. */
+  timedOut: boolean;
+  /** True when it was stopped because the research was aborted (Ctrl-C). */
+  interrupted: boolean;
+  /** Absolute path of the full log of this run. */
+  logFile: string;
+  /** The last lines of output, for crash reports and repair prompts. */
+  outputTail: string;
+  /** Bytes of output the run produced, and how many of those did not fit in the log. */
+  outputBytes?: number;
+  droppedBytes?: number;
+}
+
+/** Metrics read from one run by an objective. */
+export interface Measurement {
+  /** Every metric found, by name. */
+  metrics: Record<string, number>;
+  /** The optimized metric, or `undefined` when it is missing or not finite. */
+  value: number | undefined;
+  /** Constraint violations, e.g. `peak_vram_mb 81234 > 80000`. A violated constraint makes the trial a discard. */
+  violations: string[];
+  /** Why no value could be read, when `value` is undefined. */
+  error?: string;
+}
+
+/** The outcome of comparing a candidate against the incumbent. */
+export interface Comparison {
+  /** True when the candidate is better by enough to be kept. */
+  better: boolean;
+  /** Candidate minus incumbent, in the metric's own units (on the sample means). */
+  delta: number;
+  /** One line a person can read: why it was or was not kept. */
+  reason: string;
+  /** The rule that decided, e.g. `min-improvement` or `welch-t`. */
+  rule: string;
+  /** Any statistics the rule computed (t, p, noise floor, …). */
+  statistics?: Record<string, number>;
+}
+
+/** The decision the loop takes for a trial. */
+export interface Decision {
+  status: TrialStatus;
+  reason: string;
+  comparison?: Comparison;
+}
+
+/** One line of the ledger: everything known about one trial. */
+export interface TrialRecord {
+  /** Trial number within the tag; the baseline is 0. */
+  id: number;
+  tag: string;
+  kind: TrialKind;
+  /** For a repair, the trial it repairs. */
+  repairOf?: number;
+  /** The incumbent commit the trial started from. */
+  parent: string;
+  /** The trial's own commit (reachable at `refs/autoresearch/<tag>/trials/<id>`), `null` when nothing was committed. */
+  commit: string | null;
+  description: string;
+  rationale?: string;
+  status: TrialStatus;
+  /** Why the loop decided as it did. */
+  reason: string;
+  /** The optimized metric (mean of the samples when repeated), `null` when none was read. */
+  metric: number | null;
+  /** Every metric of the last sample. */
+  metrics: Record<string, number>;
+  /** The optimized metric of each repeated run, in order. */
+  samples?: number[];
+  /** The incumbent's samples measured alongside, for paired comparison. */
+  incumbentSamples?: number[];
+  comparison?: Comparison;
+  /** Holdout metric, when a holdout was run for this trial. */
+  holdout?: { metric: number | null; incumbent: number | null; passed: boolean };
+  /** Files the proposal changed, relative to the researched directory. */
+  changedFiles: string[];
+  run: { exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number } | null;
+  /** The log of the (last) run, relative to `.autoresearch/<tag>/`. */
+  log: string | null;
+  proposer: {
+    name: string;
+    metadata?: Record<string, unknown>;
+    usage?: TokenUsage;
+    costUsd?: number;
+  };
+  durations: { proposeMs: number; runMs: number; totalMs: number };
+  startedAt: string;
+  endedAt: string;
+}
