@@ -6,7 +6,7 @@ const symbol = Symbol.for(marker);
  * where `instanceof` would not.
  */
 export class AutoresearchError extends Error {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
 
   constructor(options: { name?: string; message: string; cause?: unknown }) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });

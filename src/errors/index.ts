@@ -1,1 +1,7 @@
-export { AutoresearchError, ConfigurationError, LedgerError, LockedError, WorkspaceError } from "./autoresearch-error.js";
+export {
+  AutoresearchError,
+  ConfigurationError,
+  LedgerError,
+  LockedError,
+  WorkspaceError,
+} from "./autoresearch-error.js";

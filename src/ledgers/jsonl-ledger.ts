@@ -1,4 +1,4 @@
-import { open, readFile, mkdir } from "node:fs/promises";
+import { mkdir, open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LedgerError } from "../errors/autoresearch-error.js";
 import type { Ledger } from "../spec/ledger.js";

@@ -11,6 +11,7 @@ export type StopReason =
   | "aborted"
   | "exhausted"
   | "baseline-failed"
+  | "proposal-failures"
   | (string & {});
 
 /** What the loop knows at any point; stop conditions read it. */
@@ -54,10 +55,24 @@ export interface ResearchSummary {
 
 /** The events `streamResearch` yields, in order. */
 export type ResearchEvent =
-  | { type: "research-start"; tag: string; directory: string; branch: string; resumed: number }
+  | {
+      type: "research-start";
+      tag: string;
+      directory: string;
+      branch: string;
+      /** Records found in the ledger: more than zero means the research resumed. */
+      resumed: number;
+      warnings: string[];
+    }
   | { type: "trial-start"; trial: number; kind: TrialKind; parent: string; repair?: RepairRequest }
   | { type: "proposal-end"; trial: number; proposal: Proposal; changedFiles: string[]; durationMs: number }
-  | { type: "run-start"; trial: number; sample: number; of: number; role: "candidate" | "incumbent" | "holdout" }
+  | {
+      type: "run-start";
+      trial: number;
+      sample: number;
+      of: number;
+      role: "candidate" | "incumbent" | "holdout";
+    }
   | { type: "run-line"; trial: number; line: string }
   | { type: "run-end"; trial: number; result: RunResult; measurement: Measurement }
   | { type: "trial-end"; record: TrialRecord; best: TrialRecord | undefined }

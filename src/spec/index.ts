@@ -1,4 +1,11 @@
-export type { Ledger, AppendOptions } from "./ledger.js";
+export type {
+  ResearchEvent,
+  ResearchState,
+  ResearchSummary,
+  StopCondition,
+  StopReason,
+} from "./events.js";
+export type { AppendOptions, Ledger } from "./ledger.js";
 export type { Mutator, Proposal, ProposeOptions, RepairRequest, Scope } from "./mutator.js";
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
 export type {
@@ -11,11 +18,4 @@ export type {
   TrialRecord,
   TrialStatus,
 } from "./records.js";
-export type { RunOptions, Runner } from "./runner.js";
-export type {
-  ResearchEvent,
-  ResearchState,
-  ResearchSummary,
-  StopCondition,
-  StopReason,
-} from "./events.js";
+export type { Runner, RunOptions } from "./runner.js";

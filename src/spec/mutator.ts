@@ -48,7 +48,13 @@ export type Proposal =
       costUsd?: number;
       metadata?: Record<string, unknown>;
     }
-  | { type: "failed"; error: string; usage?: TokenUsage; costUsd?: number; metadata?: Record<string, unknown> }
+  | {
+      type: "failed";
+      error: string;
+      usage?: TokenUsage;
+      costUsd?: number;
+      metadata?: Record<string, unknown>;
+    }
   | { type: "exhausted"; reason: string };
 
 /** What to try next, as edits in a working directory. */

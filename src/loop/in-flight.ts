@@ -1,0 +1,53 @@
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TrialKind, TrialRecord } from "../spec/records.js";
+
+/**
+ * The trial under way, written before anything of it happens and removed once its record is in the ledger.
+ * A driver that finds one at start-up knows the previous driver died mid-trial: it kills the experiment's
+ * process group and records the trial as interrupted, so nothing is lost and nothing is recorded twice.
+ */
+export interface InFlightTrial {
+  id: number;
+  kind: TrialKind;
+  repairOf?: number;
+  parent: string;
+  commit: string | null;
+  description: string;
+  changedFiles: string[];
+  proposer: TrialRecord["proposer"];
+  /** Process groups of experiments started for this trial. */
+  processGroups: number[];
+  startedAt: string;
+}
+
+export function inFlightFile(stateDirectory: string): string {
+  return join(stateDirectory, "trial.json");
+}
+
+export async function writeInFlight(stateDirectory: string, trial: InFlightTrial): Promise<void> {
+  const file = inFlightFile(stateDirectory);
+  await writeFile(`${file}.tmp`, JSON.stringify(trial));
+  await rename(`${file}.tmp`, file);
+}
+
+export async function readInFlight(stateDirectory: string): Promise<InFlightTrial | undefined> {
+  try {
+    return JSON.parse(await readFile(inFlightFile(stateDirectory), "utf8")) as InFlightTrial;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function clearInFlight(stateDirectory: string): Promise<void> {
+  await rm(inFlightFile(stateDirectory), { force: true });
+}
+
+/** Kills a process group left by a dead driver; a group that is already gone is fine. */
+export function killLeftoverGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // ESRCH: nothing left to kill.
+  }
+}
