@@ -1,4 +1,4 @@
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open, readFile, truncate, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LedgerError } from "../errors/autoresearch-error.js";
 import type { Ledger } from "../spec/ledger.js";
@@ -60,12 +60,6 @@ export function createJsonlLedger(options: JsonlLedgerOptions): Ledger {
       const { size } = await handle.stat();
       let prefix = "";
       if (size === 0 && header !== undefined) prefix = `${header}\n`;
-      if (size > 0 && !repaired && path === file) {
-        // A driver killed mid-append can leave a torn last line; start ours on a fresh line so it stays parseable.
-        const last = Buffer.alloc(1);
-        await handle.read(last, 0, 1, size - 1);
-        if (last.toString() !== "\n") prefix = "\n";
-      }
       await handle.write(`${prefix}${line}\n`);
       await handle.sync();
     } finally {
@@ -73,12 +67,37 @@ export function createJsonlLedger(options: JsonlLedgerOptions): Ledger {
     }
   }
 
+  /**
+   * Makes the files whole again after a driver was killed mid-append: a torn last line of the ledger was never
+   * acknowledged (its trial is still marked in flight and gets recorded as interrupted), so it is cut off; and
+   * `results.tsv`, derived from the ledger, is rewritten if it lost or gained a row.
+   */
+  async function repair(): Promise<TrialRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw new LedgerError({ message: `Cannot read the ledger ${file}`, cause: error });
+    }
+    if (text !== "" && !text.endsWith("\n"))
+      await truncate(file, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
+    const records = await readLedgerFile(file);
+    if (resultsFile !== undefined) {
+      const rows = await readFile(resultsFile, "utf8").catch(() => "");
+      const expected = [resultsHeader(options.metric), ...records.map(formatResultsRow)].join("\n") + "\n";
+      if (records.length > 0 && rows !== expected) await writeFile(resultsFile, expected);
+    }
+    repaired = true;
+    return records;
+  }
+
   return {
     name: "jsonl",
     async append({ record }) {
       try {
+        if (!repaired) await repair();
         await appendLine(file, JSON.stringify(record));
-        repaired = true;
         if (resultsFile !== undefined) {
           await appendLine(resultsFile, formatResultsRow(record), resultsHeader(options.metric));
         }
@@ -87,6 +106,6 @@ export function createJsonlLedger(options: JsonlLedgerOptions): Ledger {
         throw new LedgerError({ message: `Cannot append to the ledger ${file}`, cause: error });
       }
     },
-    read: () => readLedgerFile(file),
+    read: repair,
   };
 }
