@@ -67,6 +67,18 @@ export const researchOptionsSchema = z.object({
   maxConsecutiveFailures: count(1).default(5),
   /** Run the unchanged code first. Only turn off when resuming a ledger that has a baseline. */
   baseline: z.boolean().default(true),
+  /**
+   * A second evaluation (e.g. on held-out data) run only for a candidate about to be kept, and for the incumbent
+   * when its holdout figure is not known yet. The keep requires no regression there beyond `tolerance`.
+   */
+  holdout: z
+    .object({
+      runner: role<Runner>("runner", "run"),
+      objective: role<Objective>("objective", "measure"),
+      /** How much worse than the incumbent the holdout metric may be, in its own units. */
+      tolerance: z.number().min(0).default(0),
+    })
+    .optional(),
   abortSignal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
 });
 

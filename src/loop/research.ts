@@ -228,8 +228,9 @@ async function drive(
       trial: number,
       sample: number,
       of: number,
-      role: "candidate" | "incumbent",
+      role: "candidate" | "incumbent" | "holdout",
       inFlight: InFlightTrial,
+      judge: { runner: typeof runner; objective: typeof objective; name?: string } = { runner, objective },
     ): Promise<RunOutcome> => {
       if (currentCheckout !== commit) {
         await workspace.checkout(commit);
@@ -242,7 +243,7 @@ async function drive(
       const runStarted = Date.now();
       let result: RunResult;
       try {
-        result = await runner.run({
+        result = await judge.runner.run({
           directory: trialDirectory,
           trial,
           logFile,
@@ -291,6 +292,7 @@ async function drive(
       incumbentSamples: number[];
       last: RunOutcome | undefined;
       comparison?: Comparison;
+      holdout?: TrialRecord["holdout"];
       runMs: number;
     }> => {
       const samples: number[] = [];
@@ -357,15 +359,62 @@ async function drive(
           return { ...confirmFailure, samples, incumbentSamples, last, runMs };
         comparison = objective.compare({ candidate: samples, incumbent: reference() });
       }
+      let holdout: TrialRecord["holdout"];
+      let reason = comparison.reason;
+      if (comparison.better && options.holdout !== undefined) {
+        const judged = await runHoldout(commit, trial, inFlight);
+        runMs += judged.runMs;
+        if (judged.failure !== undefined) return { ...judged.failure, samples, incumbentSamples, last, runMs, comparison };
+        holdout = judged.holdout;
+        if (!holdout.passed) {
+          reason = `${comparison.reason}; but the holdout regressed: ${holdout.metric} vs ${holdout.incumbent}`;
+        }
+      }
+      const keep = comparison.better && (holdout === undefined || holdout.passed);
       return {
-        status: comparison.better ? "keep" : "discard",
-        reason: comparison.reason,
+        status: keep ? "keep" : "discard",
+        reason,
         samples,
         incumbentSamples,
         last,
         comparison,
         runMs,
+        ...(holdout === undefined ? {} : { holdout }),
       };
+    };
+
+    /** The holdout figures of the incumbent, measured once per incumbent. */
+    let incumbentHoldout: number | null | undefined;
+    const runHoldout = async (commit: string, trial: number, inFlight: InFlightTrial) => {
+      const judge = options.holdout as NonNullable<typeof options.holdout>;
+      let runMs = 0;
+      const measure = async (target: string, name: string) => {
+        const outcome = await runOnce(target, trial, 0, 1, "holdout", inFlight, { ...judge, name });
+        runMs += outcome.result.durationMs;
+        return outcome;
+      };
+      if (incumbentHoldout === undefined) incumbentHoldout = incumbent?.holdout?.metric;
+      if ((incumbentHoldout === undefined || incumbentHoldout === null) && incumbent?.commit) {
+        const outcome = await measure(incumbent.commit, `${trial}-holdout-incumbent`);
+        if (outcome.result.interrupted) {
+          return { runMs, failure: { status: "interrupted" as const, reason: "the research was stopped" } };
+        }
+        incumbentHoldout = outcome.failure === undefined ? (outcome.measurement.value ?? null) : null;
+      }
+      const candidate = await measure(commit, `${trial}-holdout`);
+      if (candidate.failure !== undefined) {
+        return { runMs, failure: { ...candidate.failure, reason: `holdout: ${candidate.failure.reason}` } };
+      }
+      const value = candidate.measurement.value as number;
+      const reference = incumbentHoldout ?? null;
+      const worse =
+        reference === null
+          ? 0
+          : judge.objective.direction === "minimize"
+            ? value - reference
+            : reference - value;
+      const holdout = { metric: value, incumbent: reference, passed: worse <= judge.tolerance };
+      return { runMs, holdout, failure: undefined };
     };
 
     const finishTrial = async (record: TrialRecord) => {
@@ -375,6 +424,7 @@ async function drive(
         head = record.commit;
         incumbent = record;
         recheckedIncumbent.length = 0;
+        incumbentHoldout = record.holdout?.metric;
       } else if (record.status === "keep") {
         incumbent = record;
       }
@@ -410,6 +460,7 @@ async function drive(
           ? { incumbentSamples: outcome.incumbentSamples }
           : {}),
         ...(outcome?.comparison === undefined ? {} : { comparison: outcome.comparison }),
+        ...(outcome?.holdout === undefined ? {} : { holdout: outcome.holdout }),
         changedFiles: inFlight.changedFiles,
         run:
           last === undefined

@@ -1,0 +1,119 @@
+import { parseArgs } from "node:util";
+import pc from "picocolors";
+import { AutoresearchError, ConfigurationError } from "../errors/autoresearch-error.js";
+import { packageVersion } from "./package-root.js";
+
+const usage = `Usage: autoresearch <command> [options]
+
+Commands:
+  run [config]        Run the research described by a config file (default: ./autoresearch.config.ts)
+  status [tag]        Show the trials and the best of a run (works while it runs); lists tags without one
+  report [tag]        Write a report: progress chart, table of trials with diffs, summary
+  demo [directory]    Copy the built-in example into a fresh git repository and research it (default ./autoresearch-demo)
+
+Options:
+  --tag <tag>           Override the config's tag (run)
+  --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
+  --json                Print one JSON event per line instead of progress (run, demo, status)
+  --directory <dir>     The researched directory (status, report; default: the current one)
+  --format <f>          html, md or json (report; default html)
+  --output <file>       Where to write the report
+  -h, --help            Show this help
+  -v, --version         Show the version
+
+Exit codes: 0 done, 1 the research failed (e.g. the baseline crashed), 2 bad configuration or usage,
+130 stopped by Ctrl-C (the current trial is recorded as interrupted; run again to resume).`;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+}
+
+const defaultIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      tag: { type: "string" },
+      "max-trials": { type: "string" },
+      json: { type: "boolean", default: false },
+      directory: { type: "string" },
+      format: { type: "string" },
+      output: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "v", default: false },
+    },
+  });
+}
+
+export type ParsedArguments = ReturnType<typeof parse>;
+
+export function positiveInteger(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) {
+    throw new ConfigurationError({
+      field: option,
+      message: `Invalid \`--${option}\`: expected a positive integer, got \`${value}\``,
+    });
+  }
+  return number;
+}
+
+/** The CLI: argv in, exit code out. Everything it does goes through the same API users call. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let parsed: ParsedArguments;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    io.stdout.write(`${usage}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  try {
+    switch (command) {
+      case "run": {
+        const { runCommand } = await import("./run-command.js");
+        return await runCommand(rest[0], values, io);
+      }
+      case "demo": {
+        const { demoCommand } = await import("./demo-command.js");
+        return await demoCommand(rest[0], values, io);
+      }
+      case "status": {
+        const { statusCommand } = await import("./status-command.js");
+        return await statusCommand(rest[0], values, io);
+      }
+      case "report": {
+        const { reportCommand } = await import("./report-command.js");
+        return await reportCommand(rest[0], values, io);
+      }
+      default:
+        io.stderr.write(
+          `Unknown command \`${command}\`: expected run, status, report or demo.\n\n${usage}\n`,
+        );
+        return 2;
+    }
+  } catch (error) {
+    if (ConfigurationError.isInstance(error)) {
+      io.stderr.write(`${pc.red("Configuration error:")} ${error.message}\n`);
+      return 2;
+    }
+    if (AutoresearchError.isInstance(error)) {
+      io.stderr.write(`${pc.red(`${error.name}:`)} ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
