@@ -18,3 +18,9 @@ export {
   isWallTimeOver,
 } from "./loop/stop-conditions.js";
 export type * from "./spec/index.js";
+export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
+export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/search-space-mutator.js";
+export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mutators/search-space-files.js";
+export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
+export { createPatchQueueMutator } from "./mutators/patch-queue-mutator.js";
+export type { PatchFunction, PatchQueueMutatorOptions } from "./mutators/patch-queue-mutator.js";
