@@ -24,3 +24,30 @@ export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mu
 export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
 export { createPatchQueueMutator } from "./mutators/patch-queue-mutator.js";
 export type { PatchFunction, PatchQueueMutatorOptions } from "./mutators/patch-queue-mutator.js";
+export {
+  createLlmMutator,
+  type LlmMutatorOptions,
+  llmMutatorOptionsSchema,
+  type OpenAICompatibleEndpoint,
+} from "./mutators/llm-mutator.js";
+export { createMutatorFromLlmConfig, type MutatorConfig } from "./mutators/llm-config.js";
+export { type AgentMutatorOptions, createAgentMutator, parseAgentOutput } from "./mutators/agent-mutator.js";
+export { type AgentPreset, type AgentPresetName, agentPresets } from "./mutators/agent-presets.js";
+export {
+  buildProposalPrompt,
+  defaultPromptLimits,
+  type PromptLimits,
+  type ProposalPrompt,
+  type ProposalPromptInput,
+  type TrialDiff,
+} from "./mutators/prompt-builder.js";
+export { type Instructions, prepareProposalPrompt } from "./mutators/prompt-context.js";
+export {
+  type CostEstimate,
+  defaultModelPrices,
+  type EstimateCostOptions,
+  estimateCost,
+  estimateCostUsd,
+  type ModelPrice,
+} from "./mutators/pricing.js";
+export type { LlmModelSpec, RetrySettings } from "./mutators/llm-model.js";

@@ -1,0 +1,220 @@
+import type { LanguageModelV3, LanguageModelV3CallOptions } from "@ai-sdk/provider";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
+
+/**
+ * Which model the LLM proposer talks to: a model object from any AI SDK provider; a string
+ * `openai:<id>`, `anthropic:<id>` or `openai-compatible:<id>` (with a `baseURL`); or an OpenAI-compatible
+ * endpoint (Ollama, vLLM, LM Studio, llama.cpp) described as an object.
+ */
+export type LlmModelSpec = string | OpenAICompatibleEndpoint | LanguageModelV3;
+
+/** A server that speaks the OpenAI chat-completions API. */
+export interface OpenAICompatibleEndpoint {
+  /** E.g. `http://127.0.0.1:11434/v1` for Ollama, `http://127.0.0.1:8000/v1` for vLLM. */
+  baseURL: string;
+  /** The model name the server knows, e.g. `qwen2.5-coder:32b`. */
+  model: string;
+  /** Sent as `Authorization: Bearer …`; most local servers need none. */
+  apiKey?: string;
+  /** The environment variable holding the key, so config files need not hold it. */
+  apiKeyEnv?: string;
+  /** A name for the provider in records; default `openai-compatible`. */
+  name?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ResolveModelOptions {
+  /** Overrides the provider's key from the environment (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`). */
+  apiKey?: string;
+  /** Overrides the provider's base URL; required for `openai-compatible:<id>` unless `OPENAI_BASE_URL` is set. */
+  baseURL?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedModel {
+  model: LanguageModelV3;
+  /** `provider:model`, for records and price lookups. */
+  modelId: string;
+  /** Keys this model was given, to scrub from anything recorded. */
+  secrets: string[];
+}
+
+export function isLanguageModelObject(value: unknown): value is LanguageModelV3 {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { doGenerate?: unknown }).doGenerate === "function" &&
+    typeof (value as { modelId?: unknown }).modelId === "string"
+  );
+}
+
+const providers = ["openai", "anthropic", "openai-compatible"] as const;
+
+/**
+ * Turns a model spec into an AI SDK model. Providers are loaded with dynamic `import()` here, so importing the
+ * library never loads them.
+ */
+export async function resolveLanguageModel(
+  spec: LlmModelSpec,
+  options: ResolveModelOptions = {},
+): Promise<ResolvedModel> {
+  const env = options.env ?? process.env;
+  if (isLanguageModelObject(spec)) {
+    if (spec.specificationVersion !== "v3") {
+      throw new ConfigurationError({
+        field: "model",
+        message: `Invalid \`model\`: expected a language model of the AI SDK 6 specification ("v3"), got one of \`${String(spec.specificationVersion)}\``,
+      });
+    }
+    return { model: spec, modelId: `${spec.provider}:${spec.modelId}`, secrets: [] };
+  }
+  if (typeof spec === "object") {
+    const apiKey = spec.apiKey ?? (spec.apiKeyEnv ? env[spec.apiKeyEnv] : undefined) ?? options.apiKey;
+    const name = spec.name ?? "openai-compatible";
+    return compatible({ name, baseURL: spec.baseURL, model: spec.model, apiKey, headers: spec.headers });
+  }
+  const colon = spec.indexOf(":");
+  const provider = colon === -1 ? "" : spec.slice(0, colon);
+  const id = colon === -1 ? "" : spec.slice(colon + 1);
+  if (!providers.includes(provider as (typeof providers)[number]) || id === "") {
+    throw new ConfigurationError({
+      field: "model",
+      message: `Invalid \`model\`: expected "openai:<model>", "anthropic:<model>", "openai-compatible:<model>", an endpoint object { baseURL, model } or an AI SDK model object, got \`${JSON.stringify(spec)}\``,
+    });
+  }
+  if (provider === "openai") {
+    const { createOpenAI } = await import("@ai-sdk/openai");
+    // The provider reads OPENAI_API_KEY and OPENAI_BASE_URL itself; only explicit options are passed on.
+    const openai = createOpenAI({
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    });
+    return { model: openai(id), modelId: spec, secrets: [options.apiKey ?? env.OPENAI_API_KEY ?? ""] };
+  }
+  if (provider === "anthropic") {
+    const { createAnthropic } = await import("@ai-sdk/anthropic");
+    const anthropic = createAnthropic({
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    });
+    return { model: anthropic(id), modelId: spec, secrets: [options.apiKey ?? env.ANTHROPIC_API_KEY ?? ""] };
+  }
+  const baseURL = options.baseURL ?? env.OPENAI_BASE_URL;
+  if (!baseURL) {
+    throw new ConfigurationError({
+      field: "baseURL",
+      message: `Invalid \`baseURL\`: expected the server's URL (e.g. "http://127.0.0.1:11434/v1") for "${spec}", got \`undefined\``,
+    });
+  }
+  // The OpenAI key is deliberately not sent to other servers: a local endpoint gets only an explicit key.
+  return compatible({
+    name: "openai-compatible",
+    baseURL,
+    model: id,
+    apiKey: options.apiKey,
+    headers: undefined,
+  });
+}
+
+async function compatible(endpoint: {
+  name: string;
+  baseURL: string;
+  model: string;
+  apiKey: string | undefined;
+  headers: Record<string, string> | undefined;
+}): Promise<ResolvedModel> {
+  const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
+  const provider = createOpenAICompatible({
+    name: endpoint.name,
+    baseURL: endpoint.baseURL,
+    ...(endpoint.apiKey ? { apiKey: endpoint.apiKey } : {}),
+    ...(endpoint.headers ? { headers: endpoint.headers } : {}),
+  });
+  return {
+    model: provider.chatModel(endpoint.model),
+    modelId: `${endpoint.name}:${endpoint.model}`,
+    secrets: [endpoint.apiKey ?? "", ...Object.values(endpoint.headers ?? {})],
+  };
+}
+
+/** How provider errors are retried. */
+export interface RetrySettings {
+  /** Retries after the first attempt; 0 disables retrying. */
+  maxRetries: number;
+  /** Wait before the first retry; doubled (by `backoffFactor`) each time. */
+  initialDelayMs: number;
+  backoffFactor: number;
+  /** No wait is longer, a server's `retry-after` included. */
+  maxDelayMs: number;
+}
+
+function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return true;
+  if (error.name === "AbortError" || error.name === "TimeoutError") return false;
+  if (error.name === "AI_APICallError") return (error as { isRetryable?: boolean }).isRetryable === true;
+  // Other AI SDK errors (a missing key, an unknown model, a response that cannot be parsed) will not go away;
+  // anything else is most likely the network.
+  return !error.name.startsWith("AI_");
+}
+
+function retryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { responseHeaders?: Record<string, string> } | undefined)?.responseHeaders;
+  const value = headers?.["retry-after-ms"] ?? headers?.["retry-after"];
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (Number.isFinite(number)) return headers?.["retry-after-ms"] !== undefined ? number : number * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function wait(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  if (milliseconds <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, milliseconds);
+    function done() {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+}
+
+/**
+ * Wraps a model so each call to the provider is retried with exponential backoff. Retrying one call, not the
+ * whole multi-step proposal, keeps the edits already made and the conversation so far.
+ */
+export function withRetry(
+  model: LanguageModelV3,
+  settings: RetrySettings,
+  onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void,
+): LanguageModelV3 {
+  async function attempt<T>(call: () => PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (signal?.aborted || retry >= settings.maxRetries || !isRetryable(error)) throw error;
+        const backoff = settings.initialDelayMs * settings.backoffFactor ** retry;
+        const delayMs = Math.min(settings.maxDelayMs, Math.max(backoff, retryAfterMs(error) ?? 0));
+        onRetry?.({ attempt: retry + 1, error, delayMs });
+        await wait(delayMs, signal);
+      }
+    }
+  }
+  return {
+    specificationVersion: "v3",
+    provider: model.provider,
+    modelId: model.modelId,
+    get supportedUrls() {
+      return model.supportedUrls;
+    },
+    doGenerate: (options: LanguageModelV3CallOptions) =>
+      attempt(() => model.doGenerate(options), options.abortSignal),
+    doStream: (options: LanguageModelV3CallOptions) =>
+      attempt(() => model.doStream(options), options.abortSignal),
+  };
+}

@@ -1,0 +1,275 @@
+import type { LanguageModelV3 } from "@ai-sdk/provider";
+import type { LanguageModelUsage, ModelMessage, StopCondition, ToolSet } from "ai";
+import { z } from "zod";
+import { toConfigurationError } from "../errors/format-zod-error.js";
+import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
+import type { TokenUsage } from "../spec/records.js";
+import {
+  isLanguageModelObject,
+  type OpenAICompatibleEndpoint,
+  type ResolvedModel,
+  resolveLanguageModel,
+  withRetry,
+} from "./llm-model.js";
+import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
+import { createWorkspaceTools, type WorkspaceToolState } from "./llm-tools.js";
+import { estimateCost } from "./pricing.js";
+import { prepareProposalPrompt, readInstructions } from "./prompt-context.js";
+
+const priceSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cachedInputPerMTok: z.number().nonnegative().optional(),
+});
+
+const endpointSchema = z.strictObject({
+  baseURL: z.string().url(),
+  model: z.string().min(1),
+  apiKey: z.string().optional(),
+  apiKeyEnv: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const positiveInteger = z.number().int().positive();
+
+/** The LLM proposer's options as a schema: plain data, so a config file can hold them (except a model object). */
+export const llmMutatorOptionsSchema = z.strictObject({
+  /** A model object, `"openai:gpt-5"`, `"anthropic:claude-sonnet-4-5"`, `"openai-compatible:<id>"` or an endpoint. */
+  model: z.union([
+    z.custom<LanguageModelV3>(isLanguageModelObject, { message: "expected an AI SDK language model object" }),
+    endpointSchema,
+    z.string().min(1),
+  ]),
+  /** A file such as `program.md` (relative to the researched directory), or the instructions themselves. */
+  instructions: z.union([
+    z.string().min(1),
+    z.strictObject({ file: z.string().min(1) }),
+    z.strictObject({ text: z.string().min(1) }),
+  ]),
+  /** Another directory to look for the instructions file in, e.g. the user's checkout when it is untracked. */
+  instructionsDirectory: z.string().min(1).optional(),
+  /** The mutator's name in records; default `llm`. */
+  name: z.string().min(1).optional(),
+  /** Overrides the key the provider reads from its environment variable. */
+  apiKey: z.string().min(1).optional(),
+  /** Overrides the provider's base URL (`OPENAI_BASE_URL` is honoured otherwise). */
+  baseURL: z.string().url().optional(),
+  /** Model calls per proposal (each tool round trip is one); default 40. */
+  maxSteps: positiveInteger.optional(),
+  /** Output tokens per model call. */
+  maxOutputTokens: positiveInteger.optional(),
+  /** Input plus output tokens per proposal; the proposal stops (and fails unless finished) past it. */
+  maxTotalTokens: positiveInteger.optional(),
+  /** Times the model is reminded to finish when it stops talking without calling `finish`; default 2. */
+  maxReminders: z.number().int().nonnegative().optional(),
+  temperature: z.number().min(0).optional(),
+  /** Passed to the provider as is, e.g. `{ openai: { reasoningEffort: "high" } }`. */
+  providerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** How provider errors are retried; defaults: 3 retries, 2 s doubling, at most 60 s. */
+  retry: z
+    .strictObject({
+      maxRetries: z.number().int().nonnegative().optional(),
+      initialDelayMs: z.number().nonnegative().optional(),
+      backoffFactor: z.number().min(1).optional(),
+      maxDelayMs: z.number().nonnegative().optional(),
+    })
+    .optional(),
+  /** Prices per million tokens by model id; they win over the built-in estimates. */
+  prices: z.record(z.string(), priceSchema).optional(),
+  /** How many kept trials' diffs the prompt shows; default 3. */
+  keptDiffs: z.number().int().nonnegative().optional(),
+  /** Bounds on the prompt's parts, in characters (see `PromptLimits`). */
+  promptLimits: z
+    .strictObject({
+      instructionsChars: positiveInteger.optional(),
+      bestTrials: z.number().int().nonnegative().optional(),
+      recentTrials: z.number().int().nonnegative().optional(),
+      olderHistoryChars: z.number().int().nonnegative().optional(),
+      diffChars: positiveInteger.optional(),
+      diffsTotalChars: z.number().int().nonnegative().optional(),
+      logTailChars: positiveInteger.optional(),
+    })
+    .optional(),
+});
+
+/** Options of `createLlmMutator`. */
+export type LlmMutatorOptions = z.input<typeof llmMutatorOptionsSchema>;
+export type { OpenAICompatibleEndpoint };
+
+function stripUndefined<T extends Record<string, unknown>>(
+  value: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as never;
+}
+
+function toTokenUsage(usage: LanguageModelUsage | undefined): TokenUsage | undefined {
+  if (!usage) return undefined;
+  const cached = usage.inputTokenDetails?.cacheReadTokens ?? usage.cachedInputTokens;
+  return {
+    inputTokens: usage.inputTokens ?? 0,
+    outputTokens: usage.outputTokens ?? 0,
+    ...(cached === undefined ? {} : { cachedInputTokens: cached }),
+  };
+}
+
+function addUsage(total: TokenUsage | undefined, usage: TokenUsage | undefined): TokenUsage | undefined {
+  if (!usage) return total;
+  if (!total) return usage;
+  const cached =
+    total.cachedInputTokens === undefined && usage.cachedInputTokens === undefined
+      ? undefined
+      : (total.cachedInputTokens ?? 0) + (usage.cachedInputTokens ?? 0);
+  return {
+    inputTokens: total.inputTokens + usage.inputTokens,
+    outputTokens: total.outputTokens + usage.outputTokens,
+    ...(cached === undefined ? {} : { cachedInputTokens: cached }),
+  };
+}
+
+const reminder =
+  "You have not called `finish`. If your change is not made yet, make it now with edit_file or write_file; then call `finish` with a one-line description and a short rationale.";
+
+/**
+ * The LLM proposer: a model (any AI SDK provider, or an OpenAI-compatible server) reads and edits the trial
+ * worktree through file tools confined to it, then calls `finish` with a one-line description. Provider errors
+ * are retried with backoff and then recorded as a failed proposal; tokens and an estimated cost are reported.
+ *
+ * `ai` and the providers are loaded on the first proposal, never when the library is imported.
+ */
+export function createLlmMutator(options: LlmMutatorOptions): Mutator {
+  const parsed = llmMutatorOptionsSchema.safeParse(options);
+  if (!parsed.success) throw toConfigurationError(parsed.error, options);
+  const config = parsed.data;
+  const retry = {
+    maxRetries: config.retry?.maxRetries ?? 3,
+    initialDelayMs: config.retry?.initialDelayMs ?? 2_000,
+    backoffFactor: config.retry?.backoffFactor ?? 2,
+    maxDelayMs: config.retry?.maxDelayMs ?? 60_000,
+  };
+  const maxSteps = config.maxSteps ?? 40;
+  const maxReminders = config.maxReminders ?? 2;
+  const name = config.name ?? "llm";
+  let resolving: Promise<ResolvedModel> | undefined;
+
+  async function propose(request: ProposeOptions): Promise<Proposal> {
+    const signal = request.abortSignal;
+    signal.throwIfAborted();
+    const instructions = await readInstructions(config.instructions, [
+      request.directory,
+      ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
+    ]);
+    const prompt = await prepareProposalPrompt({
+      propose: request,
+      instructions,
+      finish: "tool",
+      ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
+      ...(config.promptLimits ? { limits: stripUndefined(config.promptLimits) } : {}),
+    });
+
+    const ai = await import("ai");
+    resolving ??= resolveLanguageModel(config.model as never, {
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    });
+    let resolved: ResolvedModel;
+    try {
+      resolved = await resolving;
+    } catch (error) {
+      resolving = undefined;
+      throw error;
+    }
+    const secrets = collectSecrets([config.apiKey, ...resolved.secrets]);
+    const model = withRetry(resolved.model, retry);
+    const { tools, state } = createWorkspaceTools({ directory: request.directory, scope: request.scope });
+
+    let usage: TokenUsage | undefined;
+    let stepUsage: TokenUsage | undefined;
+    let steps = 0;
+    let finishReason: string | undefined;
+    const tokenCount = () => (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0);
+    const roundTokens = (round: { steps: { usage: LanguageModelUsage }[] }) =>
+      round.steps.reduce(
+        (sum, step) => sum + (step.usage.inputTokens ?? 0) + (step.usage.outputTokens ?? 0),
+        0,
+      );
+    const isFinished: StopCondition<ToolSet> = () => state.finished !== undefined;
+    const isOverTokens: StopCondition<ToolSet> = (round) =>
+      config.maxTotalTokens !== undefined && tokenCount() + roundTokens(round) >= config.maxTotalTokens;
+
+    const result = (proposal: Proposal): Proposal => {
+      if (proposal.type === "exhausted") return proposal;
+      const estimate = usage
+        ? estimateCost({
+            modelId: resolved.modelId,
+            usage,
+            ...(config.prices ? { prices: config.prices } : {}),
+          })
+        : undefined;
+      const metadata: Record<string, unknown> = {
+        model: resolved.modelId,
+        steps,
+        toolCalls: state.toolCalls,
+        refusals: state.refusals.length,
+        changedFiles: [...state.changedFiles],
+        ...(finishReason ? { finishReason } : {}),
+        ...(estimate ? { priceKey: estimate.priceKey, costEstimated: estimate.estimated } : {}),
+      };
+      return {
+        ...proposal,
+        ...(usage ? { usage } : {}),
+        ...(estimate ? { costUsd: estimate.costUsd } : {}),
+        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+      };
+    };
+
+    let messages: ModelMessage[] = [{ role: "user", content: prompt.prompt }];
+    try {
+      for (let round = 0; ; round++) {
+        stepUsage = undefined;
+        const response = await ai.generateText({
+          model,
+          system: prompt.system,
+          messages,
+          tools: tools as unknown as ToolSet,
+          stopWhen: [isFinished, ai.stepCountIs(maxSteps - steps), isOverTokens],
+          maxRetries: 0,
+          abortSignal: signal,
+          ...(config.maxOutputTokens ? { maxOutputTokens: config.maxOutputTokens } : {}),
+          ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+          ...(config.providerOptions ? { providerOptions: config.providerOptions as never } : {}),
+          onStepFinish: (step) => {
+            stepUsage = addUsage(stepUsage, toTokenUsage(step.usage));
+          },
+        });
+        steps += response.steps.length;
+        usage = addUsage(usage, toTokenUsage(response.totalUsage));
+        finishReason = response.finishReason;
+        if (state.finished) break;
+        const overTokens = config.maxTotalTokens !== undefined && tokenCount() >= config.maxTotalTokens;
+        if (steps >= maxSteps || overTokens || round >= maxReminders) {
+          const limit = overTokens
+            ? `the token limit (${config.maxTotalTokens})`
+            : steps >= maxSteps
+              ? `the step limit (${maxSteps})`
+              : `${maxReminders} reminders`;
+          return result({ type: "failed", error: `The model did not call finish within ${limit}.` });
+        }
+        messages = [...messages, ...response.response.messages, { role: "user", content: reminder }];
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      usage = addUsage(usage, stepUsage);
+      return result({ type: "failed", error: `The model call failed: ${describeError(error, secrets)}` });
+    }
+    const finished = state.finished as WorkspaceToolState["finished"];
+    if (!finished) return result({ type: "failed", error: "The model did not call finish." });
+    return result({
+      type: "edit",
+      description: redactSecrets(finished.description, secrets),
+      ...(finished.rationale ? { rationale: redactSecrets(finished.rationale, secrets) } : {}),
+    });
+  }
+
+  return { name, propose };
+}
