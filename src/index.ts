@@ -1,3 +1,4 @@
+export { defineConfig, type ResearchConfig } from "./config/config-schema.js";
 export { defineLedger, defineMutator, defineObjective, defineRunner } from "./define-role.js";
 export {
   AutoresearchError,
@@ -17,22 +18,26 @@ export {
   isTrialCount,
   isWallTimeOver,
 } from "./loop/stop-conditions.js";
-export type * from "./spec/index.js";
-export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
-export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/search-space-mutator.js";
-export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mutators/search-space-files.js";
-export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
-export { createPatchQueueMutator } from "./mutators/patch-queue-mutator.js";
-export type { PatchFunction, PatchQueueMutatorOptions } from "./mutators/patch-queue-mutator.js";
+export { type AgentMutatorOptions, createAgentMutator, parseAgentOutput } from "./mutators/agent-mutator.js";
+export { type AgentPreset, type AgentPresetName, agentPresets } from "./mutators/agent-presets.js";
+export { createMutatorFromLlmConfig, type MutatorConfig } from "./mutators/llm-config.js";
+export type { LlmModelSpec, RetrySettings } from "./mutators/llm-model.js";
 export {
   createLlmMutator,
   type LlmMutatorOptions,
   llmMutatorOptionsSchema,
   type OpenAICompatibleEndpoint,
 } from "./mutators/llm-mutator.js";
-export { createMutatorFromLlmConfig, type MutatorConfig } from "./mutators/llm-config.js";
-export { type AgentMutatorOptions, createAgentMutator, parseAgentOutput } from "./mutators/agent-mutator.js";
-export { type AgentPreset, type AgentPresetName, agentPresets } from "./mutators/agent-presets.js";
+export type { PatchFunction, PatchQueueMutatorOptions } from "./mutators/patch-queue-mutator.js";
+export { createPatchQueueMutator } from "./mutators/patch-queue-mutator.js";
+export {
+  type CostEstimate,
+  defaultModelPrices,
+  type EstimateCostOptions,
+  estimateCost,
+  estimateCostUsd,
+  type ModelPrice,
+} from "./mutators/pricing.js";
 export {
   buildProposalPrompt,
   defaultPromptLimits,
@@ -42,12 +47,11 @@ export {
   type TrialDiff,
 } from "./mutators/prompt-builder.js";
 export { type Instructions, prepareProposalPrompt } from "./mutators/prompt-context.js";
-export {
-  type CostEstimate,
-  defaultModelPrices,
-  type EstimateCostOptions,
-  estimateCost,
-  estimateCostUsd,
-  type ModelPrice,
-} from "./mutators/pricing.js";
-export type { LlmModelSpec, RetrySettings } from "./mutators/llm-model.js";
+export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mutators/search-space-files.js";
+export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/search-space-mutator.js";
+export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
+export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
+export { createMetricObjective, type MetricObjectiveOptions } from "./objectives/metric-objective.js";
+export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
+export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
+export type * from "./spec/index.js";

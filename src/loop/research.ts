@@ -279,6 +279,13 @@ async function drive(
       return { result, measurement, failure: classifyRun(result, measurement, tampered) };
     };
 
+    /** The sd of the baseline's repeated runs, recorded in its comparison statistics. */
+    const noiseFloor = (): number | undefined => {
+      const baseline = records.find((record) => record.kind === "baseline" && record.status === "keep");
+      const sd = baseline?.comparison?.statistics?.sd;
+      return sd !== undefined && Number.isFinite(sd) ? sd : undefined;
+    };
+
     /** Runs a candidate (and, interleaved, the incumbent) and decides. */
     const evaluate = async (
       commit: string,
@@ -346,9 +353,14 @@ async function drive(
           runMs,
         };
       }
+      const noise = noiseFloor();
       const reference = () =>
         incumbentRuns > 0 && recheckedIncumbent.length > 0 ? recheckedIncumbent : samplesOf(incumbent);
-      let comparison = objective.compare({ candidate: samples, incumbent: reference() });
+      let comparison = objective.compare({
+        candidate: samples,
+        incumbent: reference(),
+        ...(noise === undefined ? {} : { noiseFloor: noise }),
+      });
       if (comparison.better && evaluation.confirm > 0) {
         const confirmFailure = await runBatch(
           samples.length,
@@ -357,14 +369,19 @@ async function drive(
         );
         if (confirmFailure !== undefined)
           return { ...confirmFailure, samples, incumbentSamples, last, runMs };
-        comparison = objective.compare({ candidate: samples, incumbent: reference() });
+        comparison = objective.compare({
+          candidate: samples,
+          incumbent: reference(),
+          ...(noise === undefined ? {} : { noiseFloor: noise }),
+        });
       }
       let holdout: TrialRecord["holdout"];
       let reason = comparison.reason;
       if (comparison.better && options.holdout !== undefined) {
         const judged = await runHoldout(commit, trial, inFlight);
         runMs += judged.runMs;
-        if (judged.failure !== undefined) return { ...judged.failure, samples, incumbentSamples, last, runMs, comparison };
+        if (judged.failure !== undefined)
+          return { ...judged.failure, samples, incumbentSamples, last, runMs, comparison };
         holdout = judged.holdout;
         if (!holdout.passed) {
           reason = `${comparison.reason}; but the holdout regressed: ${holdout.metric} vs ${holdout.incumbent}`;

@@ -16,6 +16,11 @@ export interface CompareOptions {
   candidate: readonly number[];
   /** The incumbent's metric, one value per run (its history plus any re-measurements). */
   incumbent: readonly number[];
+  /**
+   * The standard deviation of the metric over repeated runs of the unchanged code, when the baseline was run
+   * more than once: how much the number moves with nothing changed.
+   */
+  noiseFloor?: number;
 }
 
 /**

@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { finished } from "node:stream/promises";
+import { execa } from "execa";
+import { z } from "zod";
+import { toConfigurationError } from "../errors/format-zod-error.js";
+import type { RunResult } from "../spec/records.js";
+import type { Runner } from "../spec/runner.js";
+import { createOutputCapture } from "./output-capture.js";
+import { killProcessGroup, registerProcessGroup, releaseProcessGroup } from "./process-group.js";
+
+// setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so longer ones are refused.
+const maxTimerMs = 2_147_483_647;
+
+const commandRunnerOptionsSchema = z.object({
+  command: z.union([
+    z.string().trim().min(1, "a non-empty shell command"),
+    z
+      .array(z.string())
+      .min(1, "a non-empty argv array")
+      .refine((argv) => argv[0] !== "", "argv[0] to be a program"),
+  ]),
+  env: z.record(z.string(), z.string()).optional(),
+  timeoutMs: z.number().positive().max(maxTimerMs).optional(),
+  killGraceMs: z.number().nonnegative().max(maxTimerMs).default(5000),
+  maxLogBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+});
+
+/** Options of {@link createCommandRunner}. */
+export type CommandRunnerOptions = z.input<typeof commandRunnerOptionsSchema>;
+
+/**
+ * Every process the experiment starts inherits this variable, set to a value unique to the run. Processes that
+ * left the process group (`setsid`, daemons) are found by it on Linux and killed with the rest.
+ */
+export const runIdVariable = "AUTORESEARCH_RUN_ID";
+
+// After the experiment's main process exits and its group is killed, its pipes close at once unless a process
+// outside the group still holds them; the output is read for at most this long before it is cut off.
+const pipeGraceMs = 2000;
+
+/**
+ * The built-in runner: runs a local command in the experiment directory, in its own process group, with a
+ * time limit. `command` as a string runs through `bash -c`; as an array it is the argv. Output (stdout and
+ * stderr) goes to the run's log file, capped at `maxLogBytes` (the head and the tail are kept); complete lines
+ * go to `onLine` as they arrive. When the main process exits, every process left in its group is killed, so
+ * nothing outlives the trial.
+ */
+export function createCommandRunner(options: CommandRunnerOptions): Runner {
+  const parsed = commandRunnerOptionsSchema.safeParse(options);
+  if (!parsed.success) throw toConfigurationError(parsed.error, options);
+  const { command, timeoutMs, killGraceMs, maxLogBytes } = parsed.data;
+  const runnerEnv = parsed.data.env ?? {};
+  const [file, ...args] = typeof command === "string" ? ["bash", "-c", command] : command;
+  const display = typeof command === "string" ? command : command.join(" ");
+
+  return {
+    name: "command",
+    async run(runOptions): Promise<RunResult> {
+      const { directory, logFile, abortSignal } = runOptions;
+      await mkdir(dirname(logFile), { recursive: true });
+      let callbackError: { error: unknown } | undefined;
+      const onLine = runOptions.onLine;
+      const capture = createOutputCapture({
+        logFile,
+        maxLogBytes,
+        sources: 2,
+        ...(onLine === undefined
+          ? {}
+          : {
+              onLine(line: string) {
+                if (callbackError !== undefined) return;
+                try {
+                  onLine(line);
+                } catch (error) {
+                  callbackError = { error };
+                  stop("callback");
+                }
+              },
+            }),
+      });
+      const startedAt = performance.now();
+      const result = (fields: Partial<RunResult>): Promise<RunResult> =>
+        capture.close().then((summary) => ({
+          exitCode: null,
+          signal: null,
+          durationMs: Math.round(performance.now() - startedAt),
+          timedOut: false,
+          interrupted: false,
+          logFile,
+          ...summary,
+          ...fields,
+        }));
+
+      if (abortSignal.aborted) {
+        capture.note("[autoresearch: not started: the research was aborted]");
+        return result({ interrupted: true });
+      }
+
+      const runId = randomUUID();
+      let subprocess: ReturnType<typeof spawn>;
+      try {
+        subprocess = spawn(file ?? "", args, directory, {
+          ...runnerEnv,
+          ...runOptions.env,
+          [runIdVariable]: runId,
+        });
+      } catch (error) {
+        capture.note(`[autoresearch: could not start \`${display}\`: ${String(error)}]`);
+        return result({ exitCode: 127 });
+      }
+      if (subprocess.pid === undefined) {
+        const failure = await subprocess;
+        const message = failure.originalMessage ?? failure.shortMessage ?? "unknown error";
+        capture.note(`[autoresearch: could not start \`${display}\` in ${directory}: ${message}]`);
+        return result({ exitCode: 127 });
+      }
+
+      const pid = subprocess.pid;
+      registerProcessGroup(pid);
+      let stopping = false;
+      let timedOut = false;
+      let interrupted = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      function signalGroup(signal: NodeJS.Signals): void {
+        try {
+          killProcessGroup(pid, signal);
+        } catch {
+          // EPERM cannot happen for our own child's group; nothing else is worth failing the run for.
+        }
+      }
+      function stop(reason: "timeout" | "abort" | "callback"): void {
+        if (stopping) return;
+        stopping = true;
+        if (reason === "timeout") {
+          timedOut = true;
+          capture.note(`[autoresearch: timed out after ${timeoutMs} ms; stopping the process group]`);
+        } else if (reason === "abort") {
+          interrupted = true;
+          capture.note("[autoresearch: the research was aborted; stopping the process group]");
+        }
+        if (reason === "callback") {
+          signalGroup("SIGKILL");
+          return;
+        }
+        signalGroup("SIGTERM");
+        killTimer = setTimeout(() => signalGroup("SIGKILL"), killGraceMs);
+      }
+
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        subprocess.once("exit", (code, signal) => resolve({ code, signal }));
+      });
+      const streams = [subprocess.stdout, subprocess.stderr].filter((stream) => stream !== null);
+      let paused = false;
+      for (const [index, stream] of streams.entries()) {
+        stream.on("data", (chunk: Uint8Array) => {
+          if (capture.push(index, chunk) || paused) return;
+          // The log file is behind: stop reading so that the pipe, not our memory, holds the backlog.
+          paused = true;
+          for (const each of streams) each.pause();
+          void capture.drained().then(() => {
+            paused = false;
+            for (const each of streams) each.resume();
+          });
+        });
+      }
+      const outputEnded = Promise.all(streams.map((stream) => finished(stream).catch(() => {})));
+
+      try {
+        runOptions.onStart?.({ pid });
+      } catch (error) {
+        callbackError = { error };
+        stop("callback");
+      }
+      const timeoutTimer = timeoutMs === undefined ? undefined : setTimeout(() => stop("timeout"), timeoutMs);
+      const onAbort = () => stop("abort");
+      abortSignal.addEventListener("abort", onAbort, { once: true });
+      // onStart may have aborted already, and a listener added after the fact never fires.
+      if (abortSignal.aborted) stop("abort");
+
+      const exit = await exited;
+      clearTimeout(timeoutTimer);
+      abortSignal.removeEventListener("abort", onAbort);
+      // Whatever the main process left running in its group (background jobs, workers) ends with it.
+      signalGroup("SIGKILL");
+      clearTimeout(killTimer);
+      await killByRunId(runId);
+
+      if (!(await settlesWithin(outputEnded, pipeGraceMs))) {
+        capture.note(
+          "[autoresearch: the output was still open after the experiment exited; stopped reading it]",
+        );
+        for (const stream of streams) stream.destroy();
+      }
+      await settlesWithin(subprocess, pipeGraceMs);
+      releaseProcessGroup(pid);
+
+      const runResult = await result({ exitCode: exit.code, signal: exit.signal, timedOut, interrupted });
+      if (callbackError !== undefined) throw callbackError.error;
+      return runResult;
+    },
+  };
+}
+
+/** Whether `promise` settles within `ms`; the timer does not outlive the answer. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function spawn(file: string, args: string[], directory: string, env: Record<string, string>) {
+  return execa(file, args, {
+    cwd: directory,
+    env,
+    detached: true,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    buffer: false,
+    encoding: "buffer",
+    reject: false,
+    // Both are handled here, for the whole process group rather than the direct child only.
+    cleanup: false,
+    forceKillAfterDelay: false,
+  });
+}
+
+/**
+ * Kills the processes that carry this run's id in their environment but escaped the process group. Linux only
+ * (it reads `/proc`); elsewhere the process group is the boundary.
+ */
+async function killByRunId(runId: string): Promise<void> {
+  if (process.platform !== "linux") return;
+  const needle = Buffer.from(`${runIdVariable}=${runId}\0`);
+  // A process may fork while we look, so look again until a pass finds nothing.
+  for (let pass = 0; pass < 5; pass++) {
+    let entries: string[];
+    try {
+      entries = await readdir("/proc");
+    } catch {
+      return;
+    }
+    let found = 0;
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) return;
+        try {
+          const environment = await readFile(`/proc/${entry}/environ`);
+          if (environment.includes(needle)) {
+            process.kill(Number(entry), "SIGKILL");
+            found += 1;
+          }
+        } catch {
+          // Gone already, or not ours to read.
+        }
+      }),
+    );
+    if (found === 0) return;
+  }
+}

@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * Experiments run in their own process group so that one signal reaches every process they started. Because a
+ * detached child is no longer killed with its parent, the groups still alive are remembered here and killed when
+ * the driver exits.
+ */
+
+const liveGroups = new Set<number>();
+let exitHandlerInstalled = false;
+
+function killLiveGroupsOnExit(): void {
+  for (const pid of liveGroups) {
+    try {
+      killProcessGroup(pid, "SIGKILL");
+    } catch {
+      // Nothing useful can be done about a group we may not signal while the driver is exiting.
+    }
+  }
+}
+
+/** Remembers a live process group until {@link releaseProcessGroup}; it is SIGKILLed if the driver exits first. */
+export function registerProcessGroup(pid: number): void {
+  if (!exitHandlerInstalled) {
+    // Installed on first use rather than on import: importing the library must have no side effects.
+    process.on("exit", killLiveGroupsOnExit);
+    exitHandlerInstalled = true;
+  }
+  liveGroups.add(pid);
+}
+
+export function releaseProcessGroup(pid: number): void {
+  liveGroups.delete(pid);
+}
+
+/**
+ * Sends `signal` (default `SIGKILL`) to every process of the group led by `pid`. Returns false when the group is
+ * already gone; any other failure (e.g. `EPERM`) is thrown.
+ */
+export function killProcessGroup(pid: number, signal: NodeJS.Signals | number = "SIGKILL"): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether any process of the group led by `pid` is still alive, e.g. to let a restarted driver clean up after
+ * one that was killed (the group id is passed to `onStart` and may be recorded).
+ */
+export function isProcessGroupAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    process.kill(-pid, 0);
+  } catch (error) {
+    // EPERM: the group exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return process.platform !== "linux" || hasLiveMember(pid);
+}
+
+/**
+ * A group whose members have all exited but not been reaped (zombies, common in containers whose init does
+ * not reap orphans) still answers signal 0; on Linux, `/proc` tells whether any member is really running.
+ */
+function hasLiveMember(group: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === group && fields[0] !== "Z" && fields[0] !== "X") return true;
+  }
+  return false;
+}
