@@ -9,11 +9,14 @@ function clean(text: string): string {
   return text.replace(/[\t\r\n]+/g, " ").trim();
 }
 
-/** One `results.tsv` row: short commit, metric (0 for a crash, as autoresearch writes), peak memory in GB. */
+/**
+ * One `results.tsv` row: short commit, metric (0 for a crash, as autoresearch writes), peak memory in GB (from
+ * `peak_vram_mb`, else `peak_memory_mb`).
+ */
 export function formatResultsRow(record: TrialRecord): string {
   const commit = (record.commit ?? record.parent).slice(0, 7);
   const metric = record.metric === null ? "0.000000" : record.metric.toFixed(6);
-  const peakMb = record.metrics.peak_vram_mb;
+  const peakMb = record.metrics.peak_vram_mb ?? record.metrics.peak_memory_mb;
   const memoryGb = peakMb === undefined ? "0.0" : (peakMb / 1024).toFixed(1);
   return [commit, metric, memoryGb, record.status, clean(record.description)].join("\t");
 }

@@ -272,7 +272,7 @@ async function drive(
       const tampered = await workspace.changedProtectedFiles();
       const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
       const measurement = ran
-        ? await objective.measure({ run: result, directory: trialDirectory, abortSignal })
+        ? await judge.objective.measure({ run: result, directory: trialDirectory, abortSignal })
         : emptyMeasurement;
       if (tampered.length > 0) currentCheckout = undefined;
       emit({ type: "run-end", trial, result, measurement });
