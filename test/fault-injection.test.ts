@@ -67,11 +67,14 @@ describe("the driver killed with SIGKILL at random instants", () => {
     for (let kill = 0; kill < kills; kill++) {
       const seed = 1000 + kill;
       seeds.push(seed);
-      const wait = 150 + Math.floor(random(seed)() * 1800);
-      const driver = spawn(process.execPath, [cli, "run", "--max-trials", "100000"], {
+      // Kill at a random instant after the driver is up: proposing, committing, running, recording, moving.
+      const wait = Math.floor(random(seed)() * 1500);
+      const driver = spawn(process.execPath, [cli, "run", "--max-trials", "100000", "--json"], {
         cwd: directory,
-        stdio: "ignore",
+        stdio: ["ignore", "pipe", "ignore"],
       });
+      await new Promise((resolveUp) => driver.stdout.once("data", resolveUp));
+      driver.stdout.resume();
       await new Promise((resolveWait) => setTimeout(resolveWait, wait));
       driver.kill("SIGKILL");
       await new Promise((resolveExit) => driver.once("exit", resolveExit));
@@ -89,13 +92,19 @@ describe("the driver killed with SIGKILL at random instants", () => {
       const ids = records.map((record) => record.id);
       expect(new Set(ids).size, context).toBe(ids.length);
       expect(ids, context).toEqual([...ids].sort((a, b) => a - b));
-      const refs = gitSync(directory, "for-each-ref", "--format=%(refname)", "refs/autoresearch/fault/trials/")
+      const refs = gitSync(
+        directory,
+        "for-each-ref",
+        "--format=%(refname)",
+        "refs/autoresearch/fault/trials/",
+      )
         .split("\n")
         .filter(Boolean)
         .map((ref) => Number(ref.split("/").pop()));
       for (const ref of refs) expect(ids, `${context}: trial ref ${ref} has no record`).toContain(ref);
       const kept = records.filter((record) => record.status === "keep").at(-1);
-      if (kept?.commit) expect(gitSync(directory, "rev-parse", "autoresearch/fault"), context).toBe(kept.commit);
+      if (kept?.commit)
+        expect(gitSync(directory, "rev-parse", "autoresearch/fault"), context).toBe(kept.commit);
       execFileSync("git", ["fsck", "--no-dangling", "--no-progress"], { cwd: directory, stdio: "pipe" });
       expect(existsSync(join(directory, ".autoresearch/fault/trial.json")), context).toBe(false);
       expect(aliveWithMarker(marker), context).toEqual([]);

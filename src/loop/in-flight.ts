@@ -1,3 +1,4 @@
+import { renameSync, writeFileSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TrialKind, TrialRecord } from "../spec/records.js";
@@ -25,10 +26,23 @@ export function inFlightFile(stateDirectory: string): string {
   return join(stateDirectory, "trial.json");
 }
 
+// Each write goes through its own temporary file: a synchronous write (from a runner callback) may overlap an
+// asynchronous one, and the rename makes whichever lands last the whole marker.
+let writes = 0;
+const temporary = (file: string) => `${file}.${process.pid}.${++writes}.tmp`;
+
 export async function writeInFlight(stateDirectory: string, trial: InFlightTrial): Promise<void> {
   const file = inFlightFile(stateDirectory);
-  await writeFile(`${file}.tmp`, JSON.stringify(trial));
-  await rename(`${file}.tmp`, file);
+  const staged = temporary(file);
+  await writeFile(staged, JSON.stringify(trial));
+  await rename(staged, file);
+}
+
+export function writeInFlightSync(stateDirectory: string, trial: InFlightTrial): void {
+  const file = inFlightFile(stateDirectory);
+  const staged = temporary(file);
+  writeFileSync(staged, JSON.stringify(trial));
+  renameSync(staged, file);
 }
 
 export async function readInFlight(stateDirectory: string): Promise<InFlightTrial | undefined> {

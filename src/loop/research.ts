@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createJsonlLedger } from "../ledgers/jsonl-ledger.js";
+import { killByEnvironment } from "../runners/process-group.js";
 import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "../spec/events.js";
 import type { Proposal, RepairRequest } from "../spec/mutator.js";
 import type { Comparison, Measurement, RunResult, TrialRecord, TrialStatus } from "../spec/records.js";
@@ -12,6 +13,7 @@ import {
   killLeftoverGroup,
   readInFlight,
   writeInFlight,
+  writeInFlightSync,
 } from "./in-flight.js";
 import {
   type NormalizedResearchOptions,
@@ -31,6 +33,9 @@ interface RunOutcome {
   measurement: Measurement;
   failure: RunFailure | undefined;
 }
+
+/** Every experiment's environment names the state directory of its research, so leftovers can be found. */
+const stateVariable = "AUTORESEARCH_STATE";
 
 const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
 
@@ -108,7 +113,6 @@ async function drive(
   });
   const { stateDirectory, trialDirectory, tag } = workspace;
   const emit = (event: ResearchEvent) => channel.push(event);
-  let markerWrites: Promise<void> = Promise.resolve();
 
   try {
     const ledgerFile = join(stateDirectory, "ledger.jsonl");
@@ -130,6 +134,9 @@ async function drive(
     };
 
     // A driver that died mid-trial left its marker: kill what it started and record the trial as interrupted.
+    // Its experiments carry the state directory in their environment, which finds them even when the driver
+    // died before it could record their process group.
+    await killByEnvironment(stateVariable, stateDirectory);
     const leftover = await readInFlight(stateDirectory);
     if (leftover !== undefined) {
       for (const group of leftover.processGroups) killLeftoverGroup(group);
@@ -250,6 +257,7 @@ async function drive(
           env: {
             ...options.env,
             AUTORESEARCH_TAG: tag,
+            [stateVariable]: stateDirectory,
             AUTORESEARCH_TRIAL: String(trial),
             AUTORESEARCH_SAMPLE: String(sample),
             [evaluation.seedVariable]: String(sample),
@@ -257,8 +265,8 @@ async function drive(
           onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
           onStart: ({ pid }) => {
             inFlight.processGroups.push(pid);
-            const snapshot = { ...inFlight, processGroups: [...inFlight.processGroups] };
-            markerWrites = markerWrites.then(() => writeInFlight(stateDirectory, snapshot));
+            // Synchronously, so the group is on disk before the experiment gets far.
+            writeInFlightSync(stateDirectory, inFlight);
           },
           abortSignal,
         });
@@ -445,7 +453,6 @@ async function drive(
       } else if (record.status === "keep") {
         incumbent = record;
       }
-      await markerWrites;
       await clearInFlight(stateDirectory);
       emit({ type: "trial-end", record, best: incumbent });
     };
@@ -652,7 +659,7 @@ async function drive(
           message: `autoresearch ${tag} trial ${id}: ${inFlight.description}`,
         });
         currentCheckout = inFlight.commit;
-        markerWrites = markerWrites.then(() => writeInFlight(stateDirectory, { ...inFlight }));
+        await writeInFlight(stateDirectory, inFlight);
       }
 
       let invalid: string | undefined;
@@ -719,7 +726,6 @@ async function drive(
     emit({ type: "research-end", summary });
     return summary;
   } finally {
-    await markerWrites.catch(() => undefined);
     await workspace.release();
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
 import { execa } from "execa";
@@ -8,7 +8,12 @@ import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import { createOutputCapture } from "./output-capture.js";
-import { killProcessGroup, registerProcessGroup, releaseProcessGroup } from "./process-group.js";
+import {
+  killByEnvironment,
+  killProcessGroup,
+  registerProcessGroup,
+  releaseProcessGroup,
+} from "./process-group.js";
 
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so longer ones are refused.
 const maxTimerMs = 2_147_483_647;
@@ -189,7 +194,7 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
       // Whatever the main process left running in its group (background jobs, workers) ends with it.
       signalGroup("SIGKILL");
       clearTimeout(killTimer);
-      await killByRunId(runId);
+      await killByEnvironment(runIdVariable, runId);
 
       if (!(await settlesWithin(outputEnded, pipeGraceMs))) {
         capture.note(
@@ -235,38 +240,4 @@ function spawn(file: string, args: string[], directory: string, env: Record<stri
     cleanup: false,
     forceKillAfterDelay: false,
   });
-}
-
-/**
- * Kills the processes that carry this run's id in their environment but escaped the process group. Linux only
- * (it reads `/proc`); elsewhere the process group is the boundary.
- */
-async function killByRunId(runId: string): Promise<void> {
-  if (process.platform !== "linux") return;
-  const needle = Buffer.from(`${runIdVariable}=${runId}\0`);
-  // A process may fork while we look, so look again until a pass finds nothing.
-  for (let pass = 0; pass < 5; pass++) {
-    let entries: string[];
-    try {
-      entries = await readdir("/proc");
-    } catch {
-      return;
-    }
-    let found = 0;
-    await Promise.all(
-      entries.map(async (entry) => {
-        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) return;
-        try {
-          const environment = await readFile(`/proc/${entry}/environ`);
-          if (environment.includes(needle)) {
-            process.kill(Number(entry), "SIGKILL");
-            found += 1;
-          }
-        } catch {
-          // Gone already, or not ours to read.
-        }
-      }),
-    );
-    if (found === 0) return;
-  }
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 
 /**
  * Experiments run in their own process group so that one signal reaches every process they started. Because a
@@ -87,4 +88,42 @@ function hasLiveMember(group: number): boolean {
     if (Number(fields[2]) === group && fields[0] !== "Z" && fields[0] !== "X") return true;
   }
   return false;
+}
+
+/**
+ * SIGKILLs every process whose environment holds `variable=value`: the ones that escaped their process group
+ * (`setsid`, daemons), or, for a restarted driver, the ones a killed driver started before it could record their
+ * group. Linux only (it reads `/proc`); elsewhere the process group is the boundary. Returns how many it killed.
+ */
+export async function killByEnvironment(variable: string, value: string): Promise<number> {
+  if (process.platform !== "linux") return 0;
+  const needle = Buffer.from(`${variable}=${value}\0`);
+  let killed = 0;
+  // A process may fork while we look, so look again until a pass finds nothing.
+  for (let pass = 0; pass < 5; pass++) {
+    let entries: string[];
+    try {
+      entries = await readdir("/proc");
+    } catch {
+      return killed;
+    }
+    let found = 0;
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) return;
+        try {
+          const environment = await readFile(`/proc/${entry}/environ`);
+          if (environment.includes(needle)) {
+            process.kill(Number(entry), "SIGKILL");
+            found += 1;
+          }
+        } catch {
+          // Gone already, or not ours to read.
+        }
+      }),
+    );
+    killed += found;
+    if (found === 0) return killed;
+  }
+  return killed;
 }
