@@ -52,6 +52,39 @@ export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/sea
 export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
 export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
 export { createMetricObjective, type MetricObjectiveOptions } from "./objectives/metric-objective.js";
+export {
+  buildProgressChartSpec,
+  type ProgressChartOptions,
+  renderProgressChart,
+} from "./report/progress-chart.js";
+export {
+  createProgressRenderer,
+  formatTrialLine,
+  type ProgressRenderer,
+  type ProgressRendererOptions,
+} from "./report/progress-renderer.js";
+export {
+  type FormatStatusOptions,
+  formatStatusTable,
+  type LockHolder,
+  type ReadStatusOptions,
+  type ResearchStatus,
+  readStatus,
+  type TagSummary,
+} from "./report/read-status.js";
+export { type HtmlReportOptions, renderHtmlReport } from "./report/render-html.js";
+export { renderJsonReport } from "./report/render-json.js";
+export { type MarkdownReportOptions, renderMarkdownReport } from "./report/render-markdown.js";
+export {
+  buildReportData,
+  inferDirection,
+  inferMetricName,
+  type ReportData,
+  type ReportDataOptions,
+  type ReportRow,
+} from "./report/report-data.js";
+export { type ReadTrialDiffsOptions, readTrialDiffs } from "./report/trial-diffs.js";
+export { type WriteReportOptions, type WriteReportResult, writeReport } from "./report/write-report.js";
 export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
 export type * from "./spec/index.js";

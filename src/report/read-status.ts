@@ -1,0 +1,250 @@
+import { readdir, readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { toConfigurationError } from "../errors/format-zod-error.js";
+import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
+import type { TrialRecord } from "../spec/records.js";
+import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
+import { buildReportData, type ReportData } from "./report-data.js";
+
+const readStatusOptionsSchema = z.object({
+  directory: z.string().min(1),
+  tag: z
+    .string()
+    .min(1)
+    .regex(/^[^/\\]+$/, "a tag without slashes")
+    .optional(),
+  metric: z.string().min(1).optional(),
+  direction: z.enum(["minimize", "maximize"]).optional(),
+});
+
+export type ReadStatusOptions = z.input<typeof readStatusOptionsSchema>;
+
+/** Who holds a tag's lock. `alive` is `undefined` when the holder runs on another host and cannot be checked. */
+export interface LockHolder {
+  pid: number | null;
+  hostname: string | null;
+  startedAt: string | null;
+  alive: boolean | undefined;
+}
+
+export interface TagSummary {
+  tag: string;
+  records: number;
+  metric: string;
+  best: { id: number; metric: number | null } | undefined;
+  lastEndedAt: string | null;
+  lock: LockHolder | undefined;
+}
+
+/** The status of one research, or, when no tag was asked for, the researches found in the directory. */
+export type ResearchStatus =
+  | { type: "tags"; directory: string; tags: TagSummary[] }
+  | {
+      type: "tag";
+      directory: string;
+      tag: string;
+      ledgerFile: string;
+      records: TrialRecord[];
+      data: ReportData;
+      lock: LockHolder | undefined;
+      /** True while a driver holds the lock and is alive (or cannot be checked from this host). */
+      running: boolean;
+    };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Reads `.autoresearch/<tag>/lock` (`{ pid, hostname, startedAt }`) and checks whether its holder still runs. */
+export async function readLock(file: string): Promise<LockHolder | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "EISDIR") return { pid: null, hostname: null, startedAt: null, alive: undefined };
+    throw error;
+  }
+  let value: { pid?: unknown; hostname?: unknown; startedAt?: unknown } = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) value = parsed;
+  } catch {
+    // A lock being written right now can be empty; it still says someone holds the tag.
+  }
+  const pid =
+    typeof value.pid === "number" && Number.isInteger(value.pid) && value.pid > 0 ? value.pid : null;
+  const host = typeof value.hostname === "string" ? value.hostname : null;
+  const startedAt = typeof value.startedAt === "string" ? value.startedAt : null;
+  const local = host === null || host === hostname();
+  return { pid, hostname: host, startedAt, alive: pid !== null && local ? isAlive(pid) : undefined };
+}
+
+async function listTags(directory: string): Promise<string[]> {
+  try {
+    const entries = await readdir(join(directory, ".autoresearch"), { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}
+
+/**
+ * What `autoresearch status` shows: the trials so far, the best and whether a driver is running. Safe while
+ * another process appends to the ledger: a torn last line is skipped.
+ */
+export async function readStatus(options: ReadStatusOptions): Promise<ResearchStatus> {
+  const parsed = readStatusOptionsSchema.safeParse(options);
+  if (!parsed.success) throw toConfigurationError(parsed.error, options);
+  const { directory, tag } = parsed.data;
+  const dataOptions = {
+    ...(parsed.data.metric === undefined ? {} : { metric: parsed.data.metric }),
+    ...(parsed.data.direction === undefined ? {} : { direction: parsed.data.direction }),
+  };
+  if (tag === undefined) {
+    const tags: TagSummary[] = [];
+    for (const name of await listTags(directory)) {
+      const records = await readLedgerFile(join(directory, ".autoresearch", name, "ledger.jsonl"));
+      const lock = await readLock(join(directory, ".autoresearch", name, "lock"));
+      if (records.length === 0 && lock === undefined) continue;
+      const data = buildReportData(records, { tag: name, ...dataOptions });
+      tags.push({
+        tag: name,
+        records: records.length,
+        metric: data.metric,
+        best: data.best === undefined ? undefined : { id: data.best.id, metric: data.best.metric },
+        lastEndedAt: data.lastEndedAt,
+        lock,
+      });
+    }
+    return { type: "tags", directory, tags };
+  }
+  const ledgerFile = join(directory, ".autoresearch", tag, "ledger.jsonl");
+  const records = await readLedgerFile(ledgerFile);
+  const lock = await readLock(join(directory, ".autoresearch", tag, "lock"));
+  const data = buildReportData(records, { tag, ...dataOptions });
+  return {
+    type: "tag",
+    directory,
+    tag,
+    ledgerFile,
+    records,
+    data,
+    lock,
+    running: lock !== undefined && lock.alive !== false,
+  };
+}
+
+export interface FormatStatusOptions {
+  /** Show only the latest trials (the baseline always shows). Default 30; `Infinity` shows all. */
+  limit?: number;
+  /** Terminal width the description column is cut to. Default 100. */
+  columns?: number;
+}
+
+function lockText(lock: LockHolder | undefined): string {
+  if (lock === undefined) return "not running";
+  const since = lock.startedAt === null ? "" : `, since ${lock.startedAt.replace("T", " ").slice(0, 19)}`;
+  const who =
+    lock.pid === null
+      ? ""
+      : ` (pid ${lock.pid}${lock.hostname === null ? "" : ` on ${lock.hostname}`}${since})`;
+  if (lock.alive === true) return `running${who}`;
+  if (lock.alive === false) return `not running: stale lock${who}`;
+  return `locked${who}, cannot check from this host`;
+}
+
+function table(header: string[], rows: string[][], alignRight: boolean[]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((text, column) => {
+        const width = widths[column] ?? 0;
+        if (column === cells.length - 1) return text;
+        return alignRight[column] ? text.padStart(width) : text.padEnd(width);
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The status as plain text for a terminal (no trailing newline): a header, the best, and the latest trials. */
+export function formatStatusTable(status: ResearchStatus, options: FormatStatusOptions = {}): string {
+  const columns = options.columns ?? 100;
+  if (status.type === "tags") {
+    if (status.tags.length === 0) return `No research found in ${status.directory}/.autoresearch`;
+    const rows = status.tags.map((entry) => [
+      entry.tag,
+      String(entry.records),
+      entry.best === undefined ? "-" : `${formatMetric(entry.best.metric)} (#${entry.best.id})`,
+      entry.metric,
+      entry.lastEndedAt === null ? "-" : entry.lastEndedAt.replace("T", " ").slice(0, 16),
+      lockText(entry.lock),
+    ]);
+    const alignRight = [false, true, true, false, false, false];
+    return table(["tag", "records", "best", "metric", "last trial", "state"], rows, alignRight).join("\n");
+  }
+  const { data } = status;
+  const decimals = decimalsFor(data.baseline?.metric ?? data.best?.metric ?? 1);
+  const lines = [`research ${status.tag}: ${lockText(status.lock)}`];
+  if (data.records === 0) {
+    lines.push(`no trials recorded yet in ${status.ledgerFile}`);
+    return lines.join("\n");
+  }
+  const direction = data.direction === "minimize" ? "lower is better" : "higher is better";
+  lines.push(
+    `${data.metric}, ${direction} · ${data.trials} trials · ${data.counts.keep} kept · ${data.counts.discard} discarded · ${data.counts.crash + data.counts.timeout} crashed or timed out`,
+  );
+  if (data.best !== undefined) {
+    const versus =
+      data.improvement === undefined || data.best.id === data.baseline?.id
+        ? ""
+        : ` (${formatPercent(data.improvement.relative)} vs baseline ${formatMetric(data.baseline?.metric, decimals)})`;
+    lines.push(
+      `best: trial ${data.best.id}  ${formatMetric(data.best.metric, decimals)}${versus}  ${truncate(data.best.description, 60)}`,
+    );
+  }
+  lines.push("");
+  const limit = options.limit ?? 30;
+  const shown =
+    data.rows.length > limit
+      ? data.rows.filter((row, index) => row.kind === "baseline" || index >= data.rows.length - limit)
+      : data.rows;
+  const hidden = data.rows.length - shown.length;
+  const fixedWidth = 40;
+  const rows = shown.map((row) => [
+    String(row.id),
+    row.kind === "baseline" ? "baseline" : row.status,
+    formatMetric(row.metric, decimals),
+    formatDelta(row.delta, decimals),
+    truncate(row.description, Math.max(20, columns - fixedWidth)),
+  ]);
+  const rendered = table(["#", "status", data.metric, "delta", "description"], rows, [
+    true,
+    false,
+    true,
+    true,
+    false,
+  ]);
+  if (hidden > 0) {
+    // Just below the header, or below the baseline when it is kept for reference.
+    rendered.splice(shown[0]?.kind === "baseline" ? 2 : 1, 0, `… ${hidden} earlier trials not shown`);
+  }
+  lines.push(...rendered);
+  return lines.join("\n");
+}

@@ -1,0 +1,8 @@
+import type { TrialRecord } from "../spec/records.js";
+import { buildReportData, type ReportDataOptions } from "./report-data.js";
+
+/** The report as JSON: the summary numbers, one row per trial, and the records themselves. */
+export function renderJsonReport(records: readonly TrialRecord[], options: ReportDataOptions = {}): string {
+  const { rows, ...summary } = buildReportData(records, options);
+  return `${JSON.stringify({ summary, trials: rows, records }, null, 2)}\n`;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
+import type { TrialRecord, TrialStatus } from "../spec/records.js";
+import { buildReportData, inferDirection, inferMetricName } from "./report-data.js";
+
+function record(
+  id: number,
+  status: TrialStatus,
+  metric: number | null,
+  extra: Partial<TrialRecord> = {},
+): TrialRecord {
+  return {
+    id,
+    tag: "t",
+    kind: id === 0 ? "baseline" : "proposal",
+    parent: "p".repeat(40),
+    commit: id === 0 ? null : String(id).repeat(40).slice(0, 40),
+    description: id === 0 ? "baseline" : `idea ${id}`,
+    status,
+    reason: "",
+    metric,
+    metrics: metric === null ? {} : { accuracy: metric, latency_ms: 12 },
+    changedFiles: [],
+    run: { exitCode: metric === null ? 1 : 0, signal: null, timedOut: false, durationMs: 1000 },
+    log: null,
+    proposer: { name: "test" },
+    durations: { proposeMs: 100, runMs: 1000, totalMs: 1100 },
+    startedAt: new Date(Date.UTC(2025, 0, 1, 0, id)).toISOString(),
+    endedAt: new Date(Date.UTC(2025, 0, 1, 0, id, 30)).toISOString(),
+    ...extra,
+  };
+}
+
+describe("buildReportData", () => {
+  const records = [
+    record(0, "keep", 0.5),
+    record(1, "discard", 0.48),
+    record(2, "keep", 0.6, {
+      proposer: { name: "llm", usage: { inputTokens: 1000, outputTokens: 50 }, costUsd: 0.01 },
+    }),
+    record(3, "crash", null),
+    record(4, "keep", 0.7, {
+      proposer: { name: "llm", usage: { inputTokens: 500, outputTokens: 20 }, costUsd: 0.02 },
+    }),
+    record(5, "timeout", null),
+  ];
+
+  it("computes deltas against the incumbent at the time and the running best", () => {
+    const data = buildReportData(records);
+    expect(data.rows.map((row) => row.incumbentMetric)).toEqual([null, 0.5, 0.5, 0.6, 0.6, 0.7]);
+    expect(data.rows[1]?.delta).toBeCloseTo(-0.02);
+    expect(data.rows[4]?.delta).toBeCloseTo(0.1);
+    expect(data.rows[3]?.delta).toBeNull();
+    expect(data.rows.map((row) => row.bestAfter)).toEqual([0.5, 0.5, 0.6, 0.6, 0.7, 0.7]);
+  });
+
+  it("summarises baseline, best, rates, time, tokens and cost", () => {
+    const data = buildReportData(records);
+    expect(data.metric).toBe("accuracy");
+    expect(data.direction).toBe("maximize");
+    expect(data.baseline).toEqual({ id: 0, metric: 0.5 });
+    expect(data.best).toEqual({ id: 4, metric: 0.7, description: "idea 4" });
+    expect(data.improvement?.absolute).toBeCloseTo(0.2);
+    expect(data.improvement?.relative).toBeCloseTo(0.4);
+    expect(data.trials).toBe(5);
+    expect(data.keepRate).toBeCloseTo(2 / 5);
+    expect(data.crashRate).toBeCloseTo(2 / 5);
+    expect(data.counts).toMatchObject({ keep: 2, discard: 1, crash: 1, timeout: 1 });
+    expect(data.wallTimeMs).toBe(5 * 60_000 + 30_000);
+    expect(data.computeTimeMs).toBe(6000);
+    expect(data.tokens).toEqual({ input: 1500, output: 70, cachedInput: 0, total: 1570 });
+    expect(data.costUsd).toBeCloseTo(0.03);
+  });
+
+  it("leaves tokens and cost null when no proposer reported them", () => {
+    const data = buildReportData([record(0, "keep", 1), record(1, "discard", 2)]);
+    expect(data.tokens).toBeNull();
+    expect(data.costUsd).toBeNull();
+  });
+
+  it("takes the metric and direction given over the inferred ones", () => {
+    const data = buildReportData(records, { metric: "score", direction: "minimize" });
+    expect(data.metric).toBe("score");
+    expect(data.direction).toBe("minimize");
+  });
+
+  it("rejects bad options with a message naming the field", () => {
+    expect(() => buildReportData(records, { direction: "down" as "minimize" })).toThrow(ConfigurationError);
+    expect(() => buildReportData(records, { direction: "down" as "minimize" })).toThrow(/`direction`/);
+  });
+});
+
+describe("inference", () => {
+  it("finds the metric among several by the recorded value", () => {
+    expect(inferMetricName([record(0, "keep", 0.5)])).toBe("accuracy");
+    expect(inferMetricName([record(1, "crash", null)])).toBeUndefined();
+  });
+
+  it("reads the direction from kept comparisons, else from kept metrics against the baseline", () => {
+    expect(inferDirection([record(0, "keep", 1), record(1, "keep", 0.9)])).toBe("minimize");
+    expect(
+      inferDirection([
+        record(0, "keep", 1),
+        record(1, "keep", 0.9, {
+          comparison: { better: true, delta: 0.1, reason: "", rule: "min-improvement" },
+        }),
+      ]),
+    ).toBe("maximize");
+    expect(inferDirection([record(0, "keep", 1), record(1, "discard", 0.9)])).toBeUndefined();
+  });
+});
