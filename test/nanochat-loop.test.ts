@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  createCommandRunner,
+  createMetricObjective,
+  createPatchQueueMutator,
+  isTrialCount,
+  runResearch,
+} from "../src/index.js";
+import { gitSync } from "./helpers/repository.js";
+
+const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
+const example = join(repositoryRoot, "examples", "nanochat");
+// Created by scripts/setup-python.sh; CI must have it, a developer without it gets a skip.
+const python = join(repositoryRoot, ".venv", "bin", "python");
+const hasPython = existsSync(python);
+const exampleFiles = ["prepare.py", "train.py", "program.md", "pyproject.toml", "README.md", ".gitignore"];
+
+const cleanup: string[] = [];
+afterAll(async () => {
+  await Promise.all(cleanup.map((path) => rm(path, { recursive: true, force: true })));
+});
+
+/** A patch that rewrites one hyperparameter line of train.py, failing loudly if the line is not there. */
+function setConstant(name: string, from: string, to: string) {
+  return {
+    name: `${name.toLowerCase()}-${to}`,
+    description: `${name} ${from} -> ${to}`,
+    apply: async ({ directory }: { directory: string }) => {
+      const file = join(directory, "train.py");
+      const source = await readFile(file, "utf8");
+      const line = new RegExp(`^(\\s*${name} = )${from.replace(".", "\\.")}(\\b.*)$`, "m");
+      if (!line.test(source)) throw new Error(`train.py has no line \`${name} = ${from}\``);
+      await writeFile(file, source.replace(line, `$1${to}$2`));
+    },
+  };
+}
+
+describe("the nanochat example under the research loop (smoke profile)", () => {
+  it.skipIf(!hasPython && !process.env.CI)(
+    "runs a baseline and two hyperparameter trials, reading val_bpb from each",
+    { timeout: 300_000 },
+    async () => {
+      if (!hasPython) throw new Error(`${python} is missing: run scripts/setup-python.sh`);
+      const directory = await mkdtemp(join(tmpdir(), "autoresearch-nanochat-"));
+      const cache = await mkdtemp(join(tmpdir(), "autoresearch-nanochat-cache-"));
+      cleanup.push(directory, cache);
+      for (const file of exampleFiles) await cp(join(example, file), join(directory, file));
+      gitSync(directory, "init", "-q", "-b", "main");
+      gitSync(directory, "add", "-A");
+      gitSync(directory, "commit", "-q", "-m", "nanochat example");
+      const original = readFileSync(join(directory, "train.py"), "utf8");
+
+      const summary = await runResearch({
+        directory,
+        tag: "nanochat-smoke",
+        objective: createMetricObjective({ metric: "val_bpb", direction: "minimize" }),
+        mutator: createPatchQueueMutator({
+          patches: [setConstant("MATRIX_LR", "0.04", "0.02"), setConstant("EMBEDDING_LR", "0.6", "0.3")],
+        }),
+        runner: createCommandRunner({
+          command: [python, "train.py"],
+          env: {
+            AUTORESEARCH_PROFILE: "smoke",
+            AUTORESEARCH_CACHE_DIR: cache,
+            // a shorter budget than the smoke default keeps three runs quick; the code paths are the same
+            AUTORESEARCH_TIME_BUDGET: "2",
+            PYTHONDONTWRITEBYTECODE: "1",
+          },
+          timeoutMs: 120_000,
+        }),
+        scope: { editable: ["train.py"], protected: ["prepare.py", "pyproject.toml"] },
+        stopWhen: [isTrialCount(3)],
+      });
+
+      const { records } = summary;
+      expect(records).toHaveLength(3);
+      expect(records.map((record) => record.kind)).toEqual(["baseline", "proposal", "proposal"]);
+      expect(records.slice(1).map((record) => record.description)).toEqual([
+        "MATRIX_LR 0.04 -> 0.02",
+        "EMBEDDING_LR 0.6 -> 0.3",
+      ]);
+      for (const record of records) {
+        expect(record.run?.exitCode).toBe(0);
+        expect(record.metric).toBeTypeOf("number");
+        expect(Number.isFinite(record.metric)).toBe(true);
+        expect(record.metrics.val_bpb).toBe(record.metric);
+        // a model that learned something beats uniform prediction over 512 tokens (about 3.5 bits per byte here)
+        expect(record.metric).toBeGreaterThan(0);
+        expect(record.metric).toBeLessThan(3);
+        expect(record.metrics.num_steps).toBeGreaterThan(11);
+        expect(record.metrics.depth).toBe(2);
+        expect(record.reason.length).toBeGreaterThan(0);
+      }
+      for (const record of records.slice(1)) {
+        expect(["keep", "discard"]).toContain(record.status);
+        expect(record.changedFiles).toEqual(["train.py"]);
+      }
+      // the incumbent branch holds the best kept train.py; the user's checkout is untouched
+      const kept = records.filter((record) => record.status === "keep");
+      const best = kept.at(-1);
+      expect(best).toBeDefined();
+      expect(gitSync(directory, "rev-parse", "autoresearch/nanochat-smoke")).toBe(best?.commit);
+      expect(readFileSync(join(directory, "train.py"), "utf8")).toBe(original);
+      const ledger = readFileSync(join(directory, ".autoresearch/nanochat-smoke/ledger.jsonl"), "utf8");
+      expect(ledger.trim().split("\n")).toHaveLength(3);
+    },
+  );
+});
