@@ -3,22 +3,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readLedgerFile } from "../src/index.js";
+import { createRandom } from "../src/random.js";
 import { createRepository, gitSync } from "./helpers/repository.js";
 
 const cli = resolve("dist/cli.js");
 const kills = Number(process.env.AUTORESEARCH_FAULT_KILLS ?? 30);
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function aliveWithMarker(marker: string): string[] {
   const output = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
@@ -68,7 +57,7 @@ describe("the driver killed with SIGKILL at random instants", () => {
       const seed = 1000 + kill;
       seeds.push(seed);
       // Kill at a random instant after the driver is up: proposing, committing, running, recording, moving.
-      const wait = Math.floor(random(seed)() * 1500);
+      const wait = Math.floor(createRandom(seed)() * 1500);
       const driver = spawn(process.execPath, [cli, "run", "--max-trials", "100000", "--json"], {
         cwd: directory,
         stdio: ["ignore", "pipe", "ignore"],

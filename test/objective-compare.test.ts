@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMetricObjective } from "../src/objectives/metric-objective.js";
+import { createRandom, normalSample } from "../src/random.js";
 
 describe("compare with the threshold rule", () => {
   const objective = createMetricObjective({ metric: "val_bpb", direction: "minimize" });
@@ -117,30 +118,11 @@ describe("compare with the welch rule", () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so the simulation gives the same counts on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(random: () => number, mean: number, sd: number): number {
-  // Box-Muller.
-  const u = 1 - random();
-  const v = random();
-  return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
 describe("noise", () => {
   it("keeps few or no changes that are pure noise with the welch rule, many with the naive threshold", () => {
-    const random = seeded(20240607);
+    const random = createRandom(20240607);
     const sd = 0.002;
-    const sample = () => [0, 1, 2].map(() => normal(random, 0.98, sd));
+    const sample = () => [0, 1, 2].map(() => normalSample(random, 0.98, sd));
     // Each candidate meets its own 3 runs of the incumbent, so that one lucky incumbent draw does not decide all 50.
     const pairs = Array.from({ length: 50 }, () => ({ candidate: sample(), incumbent: sample() }));
 

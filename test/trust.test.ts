@@ -9,20 +9,14 @@ import {
   type ResearchOptions,
   runResearch,
 } from "../src/index.js";
+import { createRandom, normalSample } from "../src/random.js";
 import { MockMutator, MockRunner } from "../src/testing/index.js";
 import { createRepository, gitSync } from "./helpers/repository.js";
 
-/** mulberry32 with a Box-Muller normal on top: seeded noise. */
+/** Seeded standard-normal noise. */
 function normal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  const random = createRandom(seed);
+  return () => normalSample(random);
 }
 
 const counting = () => {

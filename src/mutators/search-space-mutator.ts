@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { toConfigurationError } from "../errors/format-zod-error.js";
+import { createRandom } from "../random.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
 import {
@@ -15,7 +16,6 @@ import {
 } from "./search-space-files.js";
 import {
   canMove,
-  createRandom,
   enumerateFinite,
   hashString,
   normalizeSearchSpace,

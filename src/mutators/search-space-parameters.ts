@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { toConfigurationError } from "../errors/format-zod-error.js";
+import { createRandom } from "../random.js";
 import type { ParameterValue } from "./search-space-files.js";
+
+export { createRandom };
 
 const choiceValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -192,18 +195,6 @@ function isChoiceValue(value: unknown): value is ParameterValue {
 }
 
 // --- Sampling
-
-/** A deterministic pseudo-random number generator (mulberry32) in [0, 1). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A 32-bit hash of a string (FNV-1a), to seed the generator from the state of the search. */
 export function hashString(text: string): number {

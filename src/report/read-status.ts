@@ -5,6 +5,7 @@ import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import type { TrialRecord } from "../spec/records.js";
+import { isProcessAlive } from "../workspace/lock.js";
 import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
 import { buildReportData, type ReportData } from "./report-data.js";
 
@@ -53,16 +54,6 @@ export type ResearchStatus =
       running: boolean;
     };
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Reads `.autoresearch/<tag>/lock` (`{ pid, hostname, startedAt }`) and checks whether its holder still runs. */
 export async function readLock(file: string): Promise<LockHolder | undefined> {
   let text: string;
@@ -86,7 +77,7 @@ export async function readLock(file: string): Promise<LockHolder | undefined> {
   const host = typeof value.hostname === "string" ? value.hostname : null;
   const startedAt = typeof value.startedAt === "string" ? value.startedAt : null;
   const local = host === null || host === hostname();
-  return { pid, hostname: host, startedAt, alive: pid !== null && local ? isAlive(pid) : undefined };
+  return { pid, hostname: host, startedAt, alive: pid !== null && local ? isProcessAlive(pid) : undefined };
 }
 
 async function listTags(directory: string): Promise<string[]> {

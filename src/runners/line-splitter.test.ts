@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createRandom } from "../random.js";
 import { createLineSplitter } from "./line-splitter.js";
 
 function collect(maxLineBytes: number) {
@@ -17,17 +18,6 @@ function collect(maxLineBytes: number) {
   return { splitter, lines, raw: () => Buffer.concat(raw) };
 }
 
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("createLineSplitter", () => {
   it("ends lines at \\n, \\r\\n and a lone \\r, and delivers a last line without an ending on flush", () => {
     const { splitter, lines, raw } = collect(1024);
@@ -40,7 +30,7 @@ describe("createLineSplitter", () => {
   });
 
   it("gives the same lines and bytes however the input is cut into chunks", () => {
-    const random = seeded(7);
+    const random = createRandom(7);
     const alphabet = ["a", "b", "é", "\n", "\r", "\r\n", "x"];
     for (let round = 0; round < 50; round++) {
       let text = "";

@@ -8,7 +8,8 @@ export interface LockHolder {
   startedAt: string;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this host is alive (EPERM: it is, but belongs to another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -21,7 +22,7 @@ function isAlive(pid: number): boolean {
 export async function readLock(file: string): Promise<(LockHolder & { alive: boolean }) | undefined> {
   try {
     const holder = JSON.parse(await readFile(file, "utf8")) as LockHolder;
-    const alive = holder.hostname === hostname() ? isAlive(holder.pid) : true;
+    const alive = holder.hostname === hostname() ? isProcessAlive(holder.pid) : true;
     return { ...holder, alive };
   } catch {
     return undefined;
