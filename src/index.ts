@@ -8,6 +8,10 @@ export {
   WorkspaceError,
 } from "./errors/index.js";
 export { createJsonlLedger, type JsonlLedgerOptions, readLedgerFile } from "./ledgers/jsonl-ledger.js";
+export {
+  type ResearchDescription,
+  readResearchDescription,
+} from "./ledgers/research-description.js";
 export { formatResultsRow, resultsHeader } from "./ledgers/results-tsv.js";
 export { runResearch, streamResearch } from "./loop/research.js";
 export type { ResearchOptions, RunResearchOptions } from "./loop/research-options.js";

@@ -39,6 +39,13 @@ describe("the research loop with mock roles on a real repository", () => {
     const tsv = readFileSync(join(directory, ".autoresearch/t1/results.tsv"), "utf8").split("\n");
     expect(tsv[0]).toBe("commit\tmetric\tmemory_gb\tstatus\tdescription");
     expect(tsv[3]).toMatch(/^[0-9a-f]{7}\t9\.000000\t0\.0\tdiscard\tx to 3$/);
+    const description = JSON.parse(readFileSync(join(directory, ".autoresearch/t1/research.json"), "utf8"));
+    expect(description).toMatchObject({
+      tag: "t1",
+      metric: "metric",
+      direction: "minimize",
+      branch: "autoresearch/t1",
+    });
     // The user's checkout is untouched.
     expect(gitSync(directory, "rev-parse", "--abbrev-ref", "HEAD")).toBe("main");
     expect(readFileSync(join(directory, "params.json"), "utf8")).toBe('{"x": 1}\n');

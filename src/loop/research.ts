@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createJsonlLedger } from "../ledgers/jsonl-ledger.js";
+import { writeResearchDescription } from "../ledgers/research-description.js";
 import { killByEnvironment } from "../runners/process-group.js";
 import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "../spec/events.js";
 import type { Proposal, RepairRequest } from "../spec/mutator.js";
@@ -184,6 +185,16 @@ async function drive(
       }
     }
 
+    await writeResearchDescription(stateDirectory, {
+      tag,
+      metric: objective.metric,
+      direction: objective.direction,
+      branch: workspace.branch,
+      objective: objective.name,
+      mutator: mutator.name,
+      runner: runner.name,
+      startedAt: new Date(started).toISOString(),
+    });
     emit({
       type: "research-start",
       tag,

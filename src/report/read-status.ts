@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
+import { readResearchDescription } from "../ledgers/research-description.js";
 import type { TrialRecord } from "../spec/records.js";
 import { isProcessAlive } from "../workspace/lock.js";
 import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
@@ -101,9 +102,12 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   const parsed = readStatusOptionsSchema.safeParse(options);
   if (!parsed.success) throw toConfigurationError(parsed.error, options);
   const { directory, tag } = parsed.data;
-  const dataOptions = {
-    ...(parsed.data.metric === undefined ? {} : { metric: parsed.data.metric }),
-    ...(parsed.data.direction === undefined ? {} : { direction: parsed.data.direction }),
+  // What the numbers mean: as asked, else as the loop described it in research.json, else inferred.
+  const dataOptionsFor = async (name: string) => {
+    const described = await readResearchDescription(join(directory, ".autoresearch", name));
+    const metric = parsed.data.metric ?? described?.metric;
+    const direction = parsed.data.direction ?? described?.direction;
+    return { ...(metric === undefined ? {} : { metric }), ...(direction === undefined ? {} : { direction }) };
   };
   if (tag === undefined) {
     const tags: TagSummary[] = [];
@@ -111,7 +115,7 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
       const records = await readLedgerFile(join(directory, ".autoresearch", name, "ledger.jsonl"));
       const lock = await readLock(join(directory, ".autoresearch", name, "lock"));
       if (records.length === 0 && lock === undefined) continue;
-      const data = buildReportData(records, { tag: name, ...dataOptions });
+      const data = buildReportData(records, { tag: name, ...(await dataOptionsFor(name)) });
       tags.push({
         tag: name,
         records: records.length,
@@ -126,7 +130,7 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   const ledgerFile = join(directory, ".autoresearch", tag, "ledger.jsonl");
   const records = await readLedgerFile(ledgerFile);
   const lock = await readLock(join(directory, ".autoresearch", tag, "lock"));
-  const data = buildReportData(records, { tag, ...dataOptions });
+  const data = buildReportData(records, { tag, ...(await dataOptionsFor(tag)) });
   return {
     type: "tag",
     directory,

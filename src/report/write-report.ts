@@ -4,6 +4,7 @@ import { z } from "zod";
 import { LedgerError } from "../errors/autoresearch-error.js";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
+import { readResearchDescription } from "../ledgers/research-description.js";
 import { preloadProgressChart, renderProgressChart } from "./progress-chart.js";
 import { renderHtmlDocument } from "./render-html.js";
 import { renderJsonReport } from "./render-json.js";
@@ -83,10 +84,13 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   }
   abortSignal?.throwIfAborted();
   const file = resolve(parsed.data.output ?? join(researchDirectory, `report${extensions[format]}`));
+  const described = await readResearchDescription(researchDirectory);
+  const metric = parsed.data.metric ?? described?.metric;
+  const direction = parsed.data.direction ?? described?.direction;
   const dataOptions = {
     tag,
-    ...(parsed.data.metric === undefined ? {} : { metric: parsed.data.metric }),
-    ...(parsed.data.direction === undefined ? {} : { direction: parsed.data.direction }),
+    ...(metric === undefined ? {} : { metric }),
+    ...(direction === undefined ? {} : { direction }),
   };
 
   if (format === "json") {
