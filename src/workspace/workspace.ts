@@ -4,7 +4,8 @@ import { appendFile, mkdir, readFile, realpath, rm, stat } from "node:fs/promise
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { simpleGit } from "simple-git";
 import { ConfigurationError, WorkspaceError } from "../errors/autoresearch-error.js";
-import { git, gitOutput } from "./git.js";
+import { type GitOptions, git, gitOutput } from "./git.js";
+import { createGitShell } from "./git-shell.js";
 import { acquireLock } from "./lock.js";
 import { createMatcher } from "./scope.js";
 
@@ -193,17 +194,20 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     const trialDirectory = prefix === "" ? worktree : join(worktree, prefix);
     const identity = await identityEnvironment(repositoryRoot);
 
-    const branchHead = async () => (await gitOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
+    const hot = createGitShell();
+    const hotOutput = async (at: string, args: readonly string[], gitOptions?: GitOptions) =>
+      (await hot.git(at, args, gitOptions)).stdout;
+    const branchHead = async () => (await hotOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
     const checkout = async (commit: string) => {
-      await git(worktree, ["reset", "--hard", "-q", commit]);
-      await git(worktree, ["clean", "-fdq"]);
+      await hot.git(worktree, ["reset", "--hard", "-q", commit]);
+      await hot.git(worktree, ["clean", "-fdq"]);
     };
 
     // Protected files cannot change through a valid proposal, so their content is the same for every trial:
     // hash them once, from the incumbent, and compare after each run.
     await checkout(await branchHead());
     const isProtected = createMatcher(options.protected);
-    const tracked = (await gitOutput(trialDirectory, ["ls-files", "-z", "--full-name"]))
+    const tracked = (await hotOutput(trialDirectory, ["ls-files", "-z", "--full-name"]))
       .split("\0")
       .filter(Boolean);
     const protectedFiles = tracked
@@ -224,8 +228,8 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
       branchHead,
       checkout,
       async stage() {
-        await git(worktree, ["add", "-A"]);
-        const names = await gitOutput(worktree, [
+        await hot.git(worktree, ["add", "-A"]);
+        const names = await hotOutput(worktree, [
           "diff",
           "--cached",
           "--name-only",
@@ -239,18 +243,18 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
           .map((file) => (prefix === "" ? file : posix.relative(prefix, file)));
       },
       async commit({ parent, trial, message }) {
-        const tree = (await gitOutput(worktree, ["write-tree"])).trim();
+        const tree = (await hotOutput(worktree, ["write-tree"])).trim();
         const commit = (
-          await gitOutput(worktree, ["commit-tree", tree, "-p", parent, "-m", message], { env: identity })
+          await hotOutput(worktree, ["commit-tree", tree, "-p", parent, "-m", message], { env: identity })
         ).trim();
-        await git(worktree, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+        await hot.git(worktree, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
         return commit;
       },
       async markTrial(trial, commit) {
-        await git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+        await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
       },
       async advance({ from, to }) {
-        await git(repositoryRoot, [
+        await hot.git(repositoryRoot, [
           "update-ref",
           "-m",
           `autoresearch: keep ${to.slice(0, 7)}`,
@@ -260,12 +264,12 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
         ]);
       },
       async isAncestor(ancestor, commit) {
-        const result = await git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {
+        const result = await hot.git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {
           allowExitCodes: [1],
         });
         return result.exitCode === 0;
       },
-      diff: (from, to) => gitOutput(repositoryRoot, ["diff", from, to]),
+      diff: (from, to) => hotOutput(repositoryRoot, ["diff", from, to]),
       async changedProtectedFiles() {
         const changed: string[] = [];
         for (const [file, hash] of protectedHashes) {
@@ -273,7 +277,10 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
         }
         return changed;
       },
-      release: releaseLock,
+      async release() {
+        hot.close();
+        await releaseLock();
+      },
     };
   } catch (error) {
     await releaseLock();
