@@ -105,3 +105,28 @@ describe("the research loop with mock roles on a real repository", () => {
     expect(resumed.records.filter((record) => record.kind === "baseline")).toHaveLength(1);
   });
 });
+
+describe("an objective that throws", () => {
+  it("records the trial as a crash with the objective's message and goes on", async () => {
+    const directory = createRepository({ "a.txt": "0\n" });
+    let value = 0;
+    const summary = await runResearch({
+      directory,
+      tag: "throws",
+      mutator: new MockMutator({
+        propose: () => ({ files: { "a.txt": `${++value}\n` }, description: `a ${value}` }),
+      }),
+      runner: new MockRunner({ run: "" }),
+      objective: new MockObjective({
+        measure: (_options, call) => {
+          if (call === 1) throw new Error("cannot parse eval.json");
+          return 10 - call;
+        },
+      }),
+      scope: { editable: ["a.txt"], protected: [] },
+      stopWhen: isTrialCount(3),
+    });
+    expect(summary.records.map((record) => record.status)).toEqual(["keep", "crash", "keep"]);
+    expect(summary.records[1]?.reason).toBe("the objective failed: cannot parse eval.json");
+  });
+});

@@ -290,9 +290,21 @@ async function drive(
       }
       const tampered = await workspace.changedProtectedFiles();
       const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
-      const measurement = ran
-        ? await judge.objective.measure({ run: result, directory: trialDirectory, abortSignal })
-        : emptyMeasurement;
+      let measurement = emptyMeasurement;
+      if (ran) {
+        try {
+          measurement = await judge.objective.measure({
+            run: result,
+            directory: trialDirectory,
+            abortSignal,
+          });
+        } catch (error) {
+          // An objective that throws is a failed measurement of this run, not a failure of the research.
+          if (abortSignal.aborted) result = { ...result, interrupted: true };
+          const message = error instanceof Error ? error.message : String(error);
+          measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
+        }
+      }
       if (tampered.length > 0) currentCheckout = undefined;
       emit({ type: "run-end", trial, result, measurement });
       return { result, measurement, failure: classifyRun(result, measurement, tampered) };
