@@ -9,7 +9,7 @@ import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { isTrialCount } from "../loop/stop-conditions.js";
 import type { CliIo, ParsedArguments } from "./main.js";
 import { positiveInteger } from "./main.js";
-import { packageRoot } from "./package-root.js";
+import { cliCommand, packageRoot } from "./package-root.js";
 import { exitCodeOf, researchWithSignals } from "./run-command.js";
 
 const identity = {
@@ -18,6 +18,11 @@ const identity = {
   GIT_COMMITTER_NAME: "autoresearch demo",
   GIT_COMMITTER_EMAIL: "demo@autoresearch.invalid",
 };
+
+/** A path as a person would type it into a shell. */
+function shellQuote(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
 
 function git(directory: string, ...args: string[]): void {
   execFileSync("git", args, { cwd: directory, env: { ...process.env, ...identity }, stdio: "ignore" });
@@ -70,7 +75,7 @@ export async function demoCommand(path: string | undefined, values: ParsedArgume
       : undefined,
   );
   if (!json) {
-    const shown = relative(process.cwd(), directory) || ".";
+    const shown = shellQuote(relative(process.cwd(), directory) || ".");
     const baseline = summary.baseline?.metric;
     const best = summary.best?.metric;
     io.stdout.write(`\nThe demo repository is ${directory}\n`);
@@ -85,8 +90,8 @@ export async function demoCommand(path: string | undefined, values: ParsedArgume
         "Look at it:",
         `  git -C ${shown} log --oneline ${summary.branch}        # the kept trials`,
         `  git -C ${shown} show refs/autoresearch/${summary.tag}/trials/2   # any trial, kept or not`,
-        `  cat ${join(shown, ".autoresearch", summary.tag, "results.tsv")}`,
-        `  npx autoresearch report ${summary.tag} --directory ${shown}   # HTML report with the progress chart`,
+        `  cat ${shellQuote(join(relative(process.cwd(), directory) || ".", ".autoresearch", summary.tag, "results.tsv"))}`,
+        `  ${cliCommand()} report ${summary.tag} --directory ${shown}   # HTML report with the progress chart`,
         "",
       ].join("\n"),
     );

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The installed package's root folder (where `examples/` lives), from the built or the source module. */
@@ -22,4 +22,11 @@ export function packageVersion(): string {
     version: string;
   };
   return manifest.version;
+}
+
+/** How a person runs this CLI from the current folder: `npx autoresearch` when installed, else its path. */
+export function cliCommand(): string {
+  const root = packageRoot();
+  if (root.split(sep).includes("node_modules")) return "npx autoresearch";
+  return `node ${relative(process.cwd(), join(root, "dist", "cli.js")) || "dist/cli.js"}`;
 }
