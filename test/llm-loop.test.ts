@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -64,11 +64,11 @@ describe("the research loop with the LLM proposer over HTTP", () => {
       }),
       runner: createCommandRunner({ command: "node run.js", timeoutMs: 30_000 }),
       scope: { editable: ["params.json"], protected: ["run.js"] },
-      stopWhen: [isTrialCount(3)],
+      // The baseline and three proposals.
+      stopWhen: [isTrialCount(4)],
     });
     const proposals = summary.records.filter((record) => record.kind === "proposal");
-    expect(proposals.length).toBeGreaterThanOrEqual(2);
-    expect(proposals.length).toBeLessThanOrEqual(3);
+    expect(proposals).toHaveLength(3);
     proposals.forEach((record, index) => {
       expect(record.status).toBe("keep");
       expect(record.description).toBe(`raise x to ${index + 2}`);
@@ -79,6 +79,16 @@ describe("the research loop with the LLM proposer over HTTP", () => {
       expect(record.proposer.costUsd).toBeCloseTo(560 / 1_000_000, 12);
       expect(record.proposer.metadata).toMatchObject({ model: "local:fake-coder", steps: 3 });
     });
-    expect(summary.best?.metric).toBe((proposals.length + 1) * 10);
+    expect(summary.best?.metric).toBe(40);
+    // The ledger on disk says the same.
+    const ledger = (await readFile(join(directory, ".autoresearch/llm/ledger.jsonl"), "utf8"))
+      .trim()
+      .split("\n");
+    expect(ledger.map((line) => JSON.parse(line).proposer.usage?.inputTokens ?? null)).toEqual([
+      null,
+      500,
+      500,
+      500,
+    ]);
   });
 });
