@@ -1,4 +1,6 @@
 export { defineConfig, type ResearchConfig } from "./config/config-schema.js";
+export { findConfigFile, loadConfig } from "./config/load-config.js";
+export { resolveConfig, stopConditions } from "./config/resolve-config.js";
 export { defineLedger, defineMutator, defineObjective, defineRunner } from "./define-role.js";
 export {
   AutoresearchError,
