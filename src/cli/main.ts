@@ -21,7 +21,7 @@ Options:
   -h, --help            Show this help
   -v, --version         Show the version
 
-Exit codes: 0 done, 1 the research failed (e.g. the baseline crashed), 2 bad configuration or usage,
+Exit codes: 0 done, 1 the research failed (the baseline crashed, or proposals kept failing), 2 bad configuration or usage,
 130 stopped by Ctrl-C (the current trial is recorded as interrupted; run again to resume).`;
 
 export interface CliIo {

@@ -9,7 +9,8 @@ import { positiveInteger } from "./main.js";
 /** Exit code of a finished research. */
 export function exitCodeOf(summary: ResearchSummary): number {
   if (summary.stopReason === "aborted") return 130;
-  if (summary.stopReason === "baseline-failed") return 1;
+  // The research could not go on: the baseline crashed, or the proposer failed again and again.
+  if (summary.stopReason === "baseline-failed" || summary.stopReason === "proposal-failures") return 1;
   return 0;
 }
 
