@@ -9,7 +9,7 @@ import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
 import { type AgentPresetName, agentPresets } from "./agent-presets.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
-import { prepareProposalPrompt, readInstructions } from "./prompt-context.js";
+import { instructionsSchema, prepareProposalPrompt, readInstructions } from "./prompt-context.js";
 
 const agentMutatorOptionsSchema = z
   .strictObject({
@@ -20,11 +20,7 @@ const agentMutatorOptionsSchema = z
     /** How the prompt reaches a `command`; default: as placed by its placeholders, else on standard input. */
     promptVia: z.enum(["stdin", "argument"]).optional(),
     /** A file such as `program.md` (relative to the researched directory), or the instructions themselves. */
-    instructions: z.union([
-      z.string().min(1),
-      z.strictObject({ file: z.string().min(1) }),
-      z.strictObject({ text: z.string().min(1) }),
-    ]),
+    instructions: instructionsSchema,
     instructionsDirectory: z.string().min(1).optional(),
     /** The agent's model, passed with the preset's model flag (or as `{model}` in a command template). */
     model: z.string().min(1).optional(),

@@ -14,7 +14,7 @@ import {
 import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
 import { createWorkspaceTools, type WorkspaceToolState } from "./llm-tools.js";
 import { estimateCost } from "./pricing.js";
-import { prepareProposalPrompt, readInstructions } from "./prompt-context.js";
+import { instructionsSchema, prepareProposalPrompt, readInstructions } from "./prompt-context.js";
 
 const priceSchema = z.strictObject({
   inputPerMTok: z.number().nonnegative(),
@@ -42,11 +42,7 @@ export const llmMutatorOptionsSchema = z.strictObject({
     z.string().min(1),
   ]),
   /** A file such as `program.md` (relative to the researched directory), or the instructions themselves. */
-  instructions: z.union([
-    z.string().min(1),
-    z.strictObject({ file: z.string().min(1) }),
-    z.strictObject({ text: z.string().min(1) }),
-  ]),
+  instructions: instructionsSchema,
   /** Another directory to look for the instructions file in, e.g. the user's checkout when it is untracked. */
   instructionsDirectory: z.string().min(1).optional(),
   /** The mutator's name in records; default `llm`. */

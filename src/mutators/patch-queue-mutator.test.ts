@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
+import { createTrialRecord } from "../testing/trial-record.js";
 import { createPatchQueueMutator, describePatch, patchPaths } from "./patch-queue-mutator.js";
 
 let root: string;
@@ -88,25 +89,12 @@ function options(trial: number, history: TrialRecord[], extra: Partial<ProposeOp
 
 function record(id: number, proposal: Proposal): TrialRecord {
   const metadata = proposal.type === "exhausted" ? undefined : proposal.metadata;
-  return {
+  return createTrialRecord({
     id,
-    tag: "test",
     kind: "proposal",
-    parent: "0".repeat(40),
-    commit: null,
-    description: "",
     status: proposal.type === "failed" ? "invalid" : "discard",
-    reason: "",
-    metric: null,
-    metrics: {},
-    changedFiles: [],
-    run: null,
-    log: null,
     proposer: metadata === undefined ? { name: "patch-queue" } : { name: "patch-queue", metadata },
-    durations: { proposeMs: 0, runMs: 0, totalMs: 0 },
-    startedAt: "",
-    endedAt: "",
-  };
+  });
 }
 
 async function discard() {

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
@@ -10,8 +11,15 @@ import {
   type TrialDiff,
 } from "./prompt-builder.js";
 
+/** Options' shape of the instructions: a file such as `program.md` (relative to the researched directory) or the text. */
+export const instructionsSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ text: z.string().min(1) }),
+]);
+
 /** The user's instructions: a file (`program.md`, read relative to the researched directory) or the text itself. */
-export type Instructions = string | { file: string } | { text: string };
+export type Instructions = z.infer<typeof instructionsSchema>;
 
 const instructionFile = /\.(md|markdown|txt|rst)$/i;
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
+import { createTrialRecord } from "../testing/trial-record.js";
 import { createSearchSpaceMutator } from "./search-space-mutator.js";
 
 let directory: string;
@@ -20,25 +21,13 @@ afterEach(async () => {
 
 function record(id: number, proposal: Proposal, status: TrialRecord["status"]): TrialRecord {
   const metadata = proposal.type === "exhausted" ? undefined : proposal.metadata;
-  return {
+  return createTrialRecord({
     id,
-    tag: "test",
     kind: "proposal",
-    parent: "0".repeat(40),
-    commit: null,
     description: proposal.type === "edit" ? proposal.description : "",
     status,
-    reason: "",
-    metric: null,
-    metrics: {},
-    changedFiles: [],
-    run: null,
-    log: null,
     proposer: metadata === undefined ? { name: "search-space" } : { name: "search-space", metadata },
-    durations: { proposeMs: 0, runMs: 0, totalMs: 0 },
-    startedAt: "",
-    endedAt: "",
-  };
+  });
 }
 
 function pointOf(entry: TrialRecord): unknown {
