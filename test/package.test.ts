@@ -19,7 +19,13 @@ describe("the built package", () => {
     });
     const result = JSON.parse(output) as { api: string[]; mocks: string[] };
     expect(result.api).toEqual([]);
-    expect(result.mocks).toEqual(["MockLedger", "MockMutator", "MockObjective", "MockRunner"]);
+    expect(result.mocks).toEqual([
+      "MockLedger",
+      "MockMutator",
+      "MockObjective",
+      "MockRunner",
+      "createTrialRecord",
+    ]);
   });
 
   it("runs the CLI through its bin with --version and --help", () => {
