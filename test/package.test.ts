@@ -24,6 +24,7 @@ describe("the built package", () => {
       "MockMutator",
       "MockObjective",
       "MockRunner",
+      "createProposeOptions",
       "createTrialRecord",
     ]);
   });

@@ -3,28 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TrialRecord } from "../spec/records.js";
+import { createTrialRecord } from "../testing/trial-record.js";
 import { createJsonlLedger, readLedgerFile } from "./jsonl-ledger.js";
 
 function record(id: number, status: TrialRecord["status"] = "discard"): TrialRecord {
-  return {
+  return createTrialRecord({
     id,
     tag: "t",
-    kind: id === 0 ? "baseline" : "proposal",
     parent: "a".repeat(40),
     commit: `${id}`.padStart(40, "b"),
     description: `trial\t${id}\nsecond line`,
     status,
-    reason: "",
     metric: status === "crash" ? null : 1 + id / 10,
     metrics: { peak_vram_mb: 2048 },
-    changedFiles: [],
-    run: null,
-    log: null,
-    proposer: { name: "test" },
-    durations: { proposeMs: 0, runMs: 0, totalMs: 0 },
     startedAt: "2026-01-01T00:00:00.000Z",
     endedAt: "2026-01-01T00:00:01.000Z",
-  };
+  });
 }
 
 describe("the JSONL ledger", () => {

@@ -90,6 +90,11 @@ function lastKept(records: readonly TrialRecord[]): TrialRecord | undefined {
   return undefined;
 }
 
+/** The measured baseline, if there is one. */
+function keptBaseline(records: readonly TrialRecord[]): TrialRecord | undefined {
+  return records.find((record) => record.kind === "baseline" && record.status === "keep");
+}
+
 function samplesOf(record: TrialRecord | undefined): number[] {
   if (record === undefined) return [];
   if (record.samples !== undefined && record.samples.length > 0) return record.samples;
@@ -222,7 +227,7 @@ async function drive(
         records,
         sessionRecords,
         best: kept,
-        baseline: records.find((record) => record.kind === "baseline" && record.status === "keep"),
+        baseline: keptBaseline(records),
         elapsedMs: Date.now() - started,
         costUsd: totalCost(records),
         sinceImprovement,
@@ -312,8 +317,7 @@ async function drive(
 
     /** The sd of the baseline's repeated runs, recorded in its comparison statistics. */
     const noiseFloor = (): number | undefined => {
-      const baseline = records.find((record) => record.kind === "baseline" && record.status === "keep");
-      const sd = baseline?.comparison?.statistics?.sd;
+      const sd = keptBaseline(records)?.comparison?.statistics?.sd;
       return sd !== undefined && Number.isFinite(sd) ? sd : undefined;
     };
 
@@ -532,7 +536,7 @@ async function drive(
     };
 
     // Baseline: the unchanged code, measured as a trial of its own.
-    const hasBaseline = records.some((record) => record.kind === "baseline" && record.status === "keep");
+    const hasBaseline = keptBaseline(records) !== undefined;
     if (!hasBaseline && options.baseline && !abortSignal.aborted) {
       const id = nextId++;
       const inFlight: InFlightTrial = {

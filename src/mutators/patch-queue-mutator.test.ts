@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
+import { createProposeOptions } from "../testing/propose-options.js";
 import { createTrialRecord } from "../testing/trial-record.js";
 import { createPatchQueueMutator, describePatch, patchPaths } from "./patch-queue-mutator.js";
 
@@ -74,17 +75,7 @@ afterEach(async () => {
 });
 
 function options(trial: number, history: TrialRecord[], extra: Partial<ProposeOptions> = {}): ProposeOptions {
-  return {
-    directory: join(worktree, "research"),
-    trial,
-    scope: { editable: ["**"], protected: [] },
-    history,
-    incumbent: undefined,
-    objective: { metric: "loss", direction: "minimize" },
-    readDiff: async () => "",
-    abortSignal: new AbortController().signal,
-    ...extra,
-  };
+  return createProposeOptions({ directory: join(worktree, "research"), trial, history, ...extra });
 }
 
 function record(id: number, proposal: Proposal): TrialRecord {

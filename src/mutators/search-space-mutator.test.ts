@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
+import { createProposeOptions } from "../testing/propose-options.js";
 import { createTrialRecord } from "../testing/trial-record.js";
 import { createSearchSpaceMutator } from "./search-space-mutator.js";
 
@@ -39,17 +40,7 @@ function proposeOptions(
   history: TrialRecord[],
   extra: Partial<ProposeOptions> = {},
 ): ProposeOptions {
-  return {
-    directory,
-    trial,
-    scope: { editable: ["**"], protected: [] },
-    history,
-    incumbent: undefined,
-    objective: { metric: "loss", direction: "minimize" },
-    readDiff: async () => "",
-    abortSignal: new AbortController().signal,
-    ...extra,
-  };
+  return createProposeOptions({ directory, trial, history, ...extra });
 }
 
 /** Runs the mutator like the loop does: a kept proposal stays in the file, any other is reverted. */
