@@ -8,7 +8,7 @@ export default defineConfig({
   },
   format: ["esm"],
   dts: { entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" } },
-  target: "node20",
+  target: "node22",
   platform: "node",
   sourcemap: true,
   clean: true,

@@ -1,12 +1,21 @@
-import type { LanguageModelV3, LanguageModelV3CallOptions } from "@ai-sdk/provider";
+import type { LanguageModelV3, LanguageModelV4 } from "@ai-sdk/provider";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
+
+/**
+ * A language model object of a specification the proposer can drive: `v4` (the providers of AI SDK 7:
+ * `@ai-sdk/openai` 4, `@ai-sdk/anthropic` 4, …) or `v3` (the providers of AI SDK 6). `ai` 7 runs both.
+ */
+export type SupportedLanguageModel = LanguageModelV4 | LanguageModelV3;
+
+/** The model specification versions the proposer accepts, newest first. */
+export const supportedSpecificationVersions = ["v4", "v3"] as const;
 
 /**
  * Which model the LLM proposer talks to: a model object from any AI SDK provider; a string
  * `openai:<id>`, `anthropic:<id>` or `openai-compatible:<id>` (with a `baseURL`); or an OpenAI-compatible
  * endpoint (Ollama, vLLM, LM Studio, llama.cpp) described as an object.
  */
-export type LlmModelSpec = string | OpenAICompatibleEndpoint | LanguageModelV3;
+export type LlmModelSpec = string | OpenAICompatibleEndpoint | SupportedLanguageModel;
 
 /** A server that speaks the OpenAI chat-completions API. */
 export interface OpenAICompatibleEndpoint {
@@ -32,14 +41,18 @@ export interface ResolveModelOptions {
 }
 
 export interface ResolvedModel {
-  model: LanguageModelV3;
+  model: SupportedLanguageModel;
   /** `provider:model`, for records and price lookups. */
   modelId: string;
   /** Keys this model was given, to scrub from anything recorded. */
   secrets: string[];
 }
 
-export function isLanguageModelObject(value: unknown): value is LanguageModelV3 {
+/**
+ * Whether `value` looks like an AI SDK language model object, of any specification version: the version is
+ * checked separately, so that an old or a future model gets an error naming the versions supported.
+ */
+export function isLanguageModelObject(value: unknown): value is SupportedLanguageModel {
   return (
     typeof value === "object" &&
     value !== null &&
@@ -49,6 +62,16 @@ export function isLanguageModelObject(value: unknown): value is LanguageModelV3 
 }
 
 const providers = ["openai", "anthropic", "openai-compatible"] as const;
+
+/** Throws a configuration error naming the supported versions for a model of any other specification. */
+export function assertSupportedVersion(model: { specificationVersion?: unknown }): void {
+  const version = model.specificationVersion;
+  if ((supportedSpecificationVersions as readonly unknown[]).includes(version)) return;
+  throw new ConfigurationError({
+    field: "model",
+    message: `Invalid \`model\`: expected an AI SDK language model of specification ${supportedSpecificationVersions.map((each) => `"${each}"`).join(" or ")} (the providers of AI SDK 7, e.g. @ai-sdk/openai 4, or of AI SDK 6), got one of specification \`${String(version)}\`${version === "v2" || version === "v1" ? " (an AI SDK 5 or older provider: upgrade the provider package)" : ""}`,
+  });
+}
 
 /**
  * Turns a model spec into an AI SDK model. Providers are loaded with dynamic `import()` here, so importing the
@@ -60,12 +83,7 @@ export async function resolveLanguageModel(
 ): Promise<ResolvedModel> {
   const env = options.env ?? process.env;
   if (isLanguageModelObject(spec)) {
-    if (spec.specificationVersion !== "v3") {
-      throw new ConfigurationError({
-        field: "model",
-        message: `Invalid \`model\`: expected a language model of the AI SDK 6 specification ("v3"), got one of \`${String(spec.specificationVersion)}\``,
-      });
-    }
+    assertSupportedVersion(spec);
     return { model: spec, modelId: `${spec.provider}:${spec.modelId}`, secrets: [] };
   }
   if (typeof spec === "object") {
@@ -187,11 +205,11 @@ function wait(milliseconds: number, signal: AbortSignal | undefined): Promise<vo
  * Wraps a model so each call to the provider is retried with exponential backoff. Retrying one call, not the
  * whole multi-step proposal, keeps the edits already made and the conversation so far.
  */
-export function withRetry(
-  model: LanguageModelV3,
+export function withRetry<Model extends SupportedLanguageModel>(
+  model: Model,
   settings: RetrySettings,
   onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void,
-): LanguageModelV3 {
+): Model {
   async function attempt<T>(call: () => PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
     for (let retry = 0; ; retry++) {
       try {
@@ -205,16 +223,21 @@ export function withRetry(
       }
     }
   }
-  return {
-    specificationVersion: "v3",
+  // The call options and results pass through untouched, so one wrapper serves every specification version.
+  type CallOptions = { abortSignal?: AbortSignal };
+  const inner = model as unknown as {
+    doGenerate(options: CallOptions): PromiseLike<unknown>;
+    doStream(options: CallOptions): PromiseLike<unknown>;
+  };
+  const wrapped = {
+    specificationVersion: model.specificationVersion,
     provider: model.provider,
     modelId: model.modelId,
     get supportedUrls() {
       return model.supportedUrls;
     },
-    doGenerate: (options: LanguageModelV3CallOptions) =>
-      attempt(() => model.doGenerate(options), options.abortSignal),
-    doStream: (options: LanguageModelV3CallOptions) =>
-      attempt(() => model.doStream(options), options.abortSignal),
+    doGenerate: (options: CallOptions) => attempt(() => inner.doGenerate(options), options.abortSignal),
+    doStream: (options: CallOptions) => attempt(() => inner.doStream(options), options.abortSignal),
   };
+  return wrapped as unknown as Model;
 }

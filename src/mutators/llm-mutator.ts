@@ -1,14 +1,15 @@
-import type { LanguageModelV3 } from "@ai-sdk/provider";
 import type { LanguageModelUsage, ModelMessage, StopCondition, ToolSet } from "ai";
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TokenUsage } from "../spec/records.js";
 import {
+  assertSupportedVersion,
   isLanguageModelObject,
   type OpenAICompatibleEndpoint,
   type ResolvedModel,
   resolveLanguageModel,
+  type SupportedLanguageModel,
   withRetry,
 } from "./llm-model.js";
 import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
@@ -35,9 +36,14 @@ const positiveInteger = z.number().int().positive();
 
 /** The LLM proposer's options as a schema: plain data, so a config file can hold them (except a model object). */
 export const llmMutatorOptionsSchema = z.strictObject({
-  /** A model object, `"openai:gpt-5"`, `"anthropic:claude-sonnet-4-5"`, `"openai-compatible:<id>"` or an endpoint. */
+  /**
+   * A model object of any AI SDK provider (specification v4 or v3), `"openai:gpt-5"`,
+   * `"anthropic:claude-sonnet-4-5"`, `"openai-compatible:<id>"` or an endpoint.
+   */
   model: z.union([
-    z.custom<LanguageModelV3>(isLanguageModelObject, { message: "expected an AI SDK language model object" }),
+    z.custom<SupportedLanguageModel>(isLanguageModelObject, {
+      message: "expected an AI SDK language model object",
+    }),
     endpointSchema,
     z.string().min(1),
   ]),
@@ -101,7 +107,7 @@ function stripUndefined<T extends Record<string, unknown>>(
 
 function toTokenUsage(usage: LanguageModelUsage | undefined): TokenUsage | undefined {
   if (!usage) return undefined;
-  const cached = usage.inputTokenDetails?.cacheReadTokens ?? usage.cachedInputTokens;
+  const cached = usage.inputTokenDetails?.cacheReadTokens;
   return {
     inputTokens: usage.inputTokens ?? 0,
     outputTokens: usage.outputTokens ?? 0,
@@ -137,6 +143,8 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
   const parsed = llmMutatorOptionsSchema.safeParse(options);
   if (!parsed.success) throw toConfigurationError(parsed.error, options);
   const config = parsed.data;
+  // A model object of an unsupported specification is refused now, not at the first proposal.
+  if (isLanguageModelObject(config.model)) assertSupportedVersion(config.model);
   const retry = {
     maxRetries: config.retry?.maxRetries ?? 3,
     initialDelayMs: config.retry?.initialDelayMs ?? 2_000,

@@ -158,7 +158,7 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
       }
 
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-        subprocess.once("exit", (code, signal) => resolve({ code, signal }));
+        subprocess.nodeChildProcess.once("exit", (code, signal) => resolve({ code, signal }));
       });
       const streams = [subprocess.stdout, subprocess.stderr].filter((stream) => stream !== null);
       let paused = false;
