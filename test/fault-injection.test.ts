@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readLedgerFile } from "../src/index.js";
@@ -25,32 +25,50 @@ const score = (value * 7919) % 101;
 setTimeout(() => { console.log("score: " + score); process.exit(0); }, 50 + (value * 37) % 300);
 `;
 
-const config = (marker: string) => `
+// With several slots, each trial edits one of four files (by its number), so trials running at once mostly
+// touch different files: keeps land while others run, and their changes are measured again on top.
+const config = (marker: string, slots: number) => `
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 export default {
   tag: "fault",
+  slots: ${slots},
   runner: { command: ["node", "experiment.js", "${marker}"], timeoutMs: 20000, killGraceMs: 500 },
   objective: { metric: "score", direction: "maximize" },
   mutator: {
     name: "counter",
     async propose({ directory, trial }: { directory: string; trial: number }) {
-      writeFileSync(join(directory, "value.txt"), String(trial) + "\\n");
-      return { type: "edit", description: "value " + trial };
+      const file = ${slots} === 1 ? "value.txt" : "value" + (trial % 4) + ".txt";
+      writeFileSync(join(directory, file), String(trial) + "\\n");
+      return { type: "edit", description: file + " " + trial };
     },
   },
-  scope: { editable: ["value.txt"], protected: ["experiment.js"] },
+  scope: { editable: ["value*.txt"], protected: ["experiment.js"] },
 };
 `;
 
-describe("the driver killed with SIGKILL at random instants", () => {
+const slottedExperiment = experiment.replace(
+  'const value = Number(readFileSync("value.txt", "utf8"));',
+  'const value = [0, 1, 2, 3].reduce((sum, index) => sum + Number(readFileSync("value" + index + ".txt", "utf8")), 0);',
+);
+
+describe.each([
+  [1, kills],
+  [4, Math.ceil(kills / 2)],
+])("the driver of %i slot(s) killed with SIGKILL at random instants", (slots, kills) => {
   it(`leaves a consistent ledger and git state after each of ${kills} kills`, async () => {
     const marker = `faultmark${process.pid}x${Date.now()}`;
-    const directory = createRepository({
-      "value.txt": "0\n",
-      "experiment.js": experiment,
-      "autoresearch.config.ts": config(marker),
-    });
+    const files: Record<string, string> =
+      slots === 1
+        ? { "value.txt": "0\n", "experiment.js": experiment }
+        : {
+            "value0.txt": "0\n",
+            "value1.txt": "0\n",
+            "value2.txt": "0\n",
+            "value3.txt": "0\n",
+            "experiment.js": slottedExperiment,
+          };
+    const directory = createRepository({ ...files, "autoresearch.config.ts": config(marker, slots) });
     const ledgerFile = join(directory, ".autoresearch/fault/ledger.jsonl");
     const seeds: number[] = [];
     for (let kill = 0; kill < kills; kill++) {
@@ -80,7 +98,8 @@ describe("the driver killed with SIGKILL at random instants", () => {
       expect(readFileSync(ledgerFile, "utf8").endsWith("\n"), context).toBe(true);
       const ids = records.map((record) => record.id);
       expect(new Set(ids).size, context).toBe(ids.length);
-      expect(ids, context).toEqual([...ids].sort((a, b) => a - b));
+      // One slot records in trial order; several record in the order trials end.
+      if (slots === 1) expect(ids, context).toEqual([...ids].sort((a, b) => a - b));
       const refs = gitSync(
         directory,
         "for-each-ref",
@@ -95,14 +114,16 @@ describe("the driver killed with SIGKILL at random instants", () => {
       if (kept?.commit)
         expect(gitSync(directory, "rev-parse", "autoresearch/fault"), context).toBe(kept.commit);
       execFileSync("git", ["fsck", "--no-dangling", "--no-progress"], { cwd: directory, stdio: "pipe" });
-      expect(existsSync(join(directory, ".autoresearch/fault/trial.json")), context).toBe(false);
+      const markers = join(directory, ".autoresearch/fault/in-flight");
+      expect(existsSync(markers) ? readdirSync(markers) : [], context).toEqual([]);
       expect(aliveWithMarker(marker), context).toEqual([]);
     }
     const records = await readLedgerFile(ledgerFile);
     console.log(
-      `fault injection: ${kills} kills, seeds ${seeds[0]}..${seeds.at(-1)}, ${records.length} records ` +
+      `fault injection, ${slots} slot(s): ${kills} kills, seeds ${seeds[0]}..${seeds.at(-1)}, ${records.length} records ` +
         `(${records.filter((record) => record.status === "interrupted").length} interrupted, ` +
-        `${records.filter((record) => record.status === "keep").length} kept)`,
+        `${records.filter((record) => record.status === "keep").length} kept, ` +
+        `${records.filter((record) => record.kind === "rebase").length} rebased)`,
     );
     expect(records.length).toBeGreaterThan(kills / 2);
     writeFileSync(join(directory, "done"), "");

@@ -81,6 +81,8 @@ const summary: ResearchSummary = {
   records: [baseline, first, second, crashed, timedOut],
   trials: 5,
   kept: 1,
+  slots: 1,
+  computeMs: 0,
   stopReason: "trial-count",
   ledgerFile: "/repo/.autoresearch/demo/ledger.jsonl",
   durationMs: 394_000,

@@ -42,6 +42,31 @@ export const evaluationSchema = z.object({
     .default("AUTORESEARCH_SEED"),
 });
 
+const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+
+/** One slot's settings: what distinguishes its runs from the other slots' (usually the GPU it owns). */
+export const slotSchema = z.strictObject({
+  /** Environment of this slot's runs, on top of the research's, e.g. `{ CUDA_VISIBLE_DEVICES: "3" }`. */
+  env: z.record(environmentName, z.string()).default({}),
+  /** A name for status and reports, e.g. `gpu3`. */
+  name: z.string().min(1).optional(),
+});
+
+/** Stopping runs whose learning curve is clearly worse than the kept ones'. Needs `objective.readProgress`. */
+export const earlyStoppingSchema = z.strictObject({
+  /** Never stop a run before it reports this much progress (in the objective's progress units). */
+  minProgress: z.number().nonnegative(),
+  /**
+   * `median`: stop when the run's value is worse than the median of the kept runs' values at the same progress
+   * (each kept curve read at the last point at or before that progress), by more than `margin`.
+   */
+  rule: z.literal("median").default("median"),
+  /** How much worse than the median is tolerated, as a fraction of the median's magnitude; 0 by default. */
+  margin: z.number().nonnegative().default(0),
+  /** Kept curves needed before anything is stopped (the baseline's counts); default 1. */
+  minCurves: z.number().int().positive().default(1),
+});
+
 export const researchOptionsSchema = z.object({
   /** The researched directory: a git repository or a folder inside one. */
   directory: z.string().min(1),
@@ -78,6 +103,27 @@ export const researchOptionsSchema = z.object({
       /** How much worse than the incumbent the holdout metric may be, in its own units. */
       tolerance: z.number().min(0).default(0),
     })
+    .optional(),
+  /**
+   * Trials at once, each slot with its own worktree: a number, or one entry per slot with its environment (e.g.
+   * `[{ env: { CUDA_VISIBLE_DEVICES: "0" } }, { env: { CUDA_VISIBLE_DEVICES: "1" } }]`). Default 1.
+   */
+  slots: z.union([count(1), z.array(slotSchema).min(1)]).default(1),
+  /** `"auto"`: one slot per GPU that `nvidia-smi -L` lists, each seeing only its own; one slot when there is none. */
+  gpus: z.literal("auto").optional(),
+  /**
+   * Proposals prepared ahead of a free slot, so a slot that finishes starts its next run at once. 0 (default):
+   * each proposal is made when a slot is free and sees every result before it; more keeps the accelerator busy
+   * while the proposer thinks, at the price of proposing before the latest results are in.
+   */
+  proposeAhead: count(0).default(0),
+  /** How many proposals may be made at the same time; default: the number of slots plus `proposeAhead`. */
+  maxConcurrentProposals: count(1).optional(),
+  /** Stop runs early when their learning curve is clearly worse than the kept ones' (see `earlyStoppingSchema`). */
+  earlyStopping: earlyStoppingSchema.optional(),
+  /** Milliseconds since the epoch; tests and simulations pass their own. */
+  clock: z
+    .custom<() => number>((value) => typeof value === "function", "a function returning the time")
     .optional(),
   abortSignal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
 });

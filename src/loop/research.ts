@@ -1,108 +1,91 @@
 import { join } from "node:path";
 import { createJsonlLedger } from "../ledgers/jsonl-ledger.js";
 import { writeResearchDescription } from "../ledgers/research-description.js";
-import { killByEnvironment } from "../runners/process-group.js";
-import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "../spec/events.js";
-import type { Proposal, RepairRequest } from "../spec/mutator.js";
-import type { Comparison, Measurement, RunResult, TrialRecord, TrialStatus } from "../spec/records.js";
-import { checkScope } from "../workspace/scope.js";
-import { openWorkspace, type Workspace } from "../workspace/workspace.js";
+import type { ResearchEvent, ResearchSummary, StopReason } from "../spec/events.js";
+import type { TrialRecord } from "../spec/records.js";
+import { openWorkspace } from "../workspace/workspace.js";
+import { baselineStatistics, evaluateCandidate } from "./evaluate-candidate.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
-import {
-  clearInFlight,
-  type InFlightTrial,
-  killLeftoverGroup,
-  readInFlight,
-  writeInFlight,
-  writeInFlightSync,
-} from "./in-flight.js";
+import { type InFlightTrial, writeInFlight } from "./in-flight.js";
+import { createSerializer, type LoopContext, type Slot } from "./loop-context.js";
+import { recoverDeadDriver } from "./recovery.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
   type ResearchOptions,
   type RunResearchOptions,
 } from "./research-options.js";
+import { createLoopState, keptBaseline } from "./research-state.js";
+import { checkStop, schedule } from "./scheduler.js";
+import { recordTrial } from "./settle-trial.js";
+import { resolveSlots, slotWorktreeName } from "./slots.js";
+import { buildTrialRecord } from "./trial-record.js";
 
-/** The outcome of one run that went wrong, or `undefined` when it produced a usable measurement. */
-interface RunFailure {
-  status: TrialStatus;
-  reason: string;
+/**
+ * Interrupted trials whose change was never measured to the end and never tried again: a resumed research tries
+ * each once more before proposing anything new, so an idea is not lost to a Ctrl-C or a crash of the driver.
+ */
+function interruptedToRetry(records: readonly TrialRecord[]): TrialRecord[] {
+  const retried = new Set(
+    records.flatMap((record) => (record.rebaseOf === undefined ? [] : [record.rebaseOf])),
+  );
+  return records.filter(
+    (record) =>
+      record.status === "interrupted" &&
+      record.kind !== "baseline" &&
+      record.commit !== null &&
+      record.commit !== record.parent &&
+      record.rebasedAs === undefined &&
+      !retried.has(record.id),
+  );
 }
 
-interface RunOutcome {
-  result: RunResult;
-  measurement: Measurement;
-  failure: RunFailure | undefined;
-}
-
-/** Every experiment's environment names the state directory of its research, so leftovers can be found. */
-const stateVariable = "AUTORESEARCH_STATE";
-
-const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-function describeExit(result: RunResult): string {
-  if (result.signal !== null) return `killed by ${result.signal}`;
-  return `exited with code ${result.exitCode}`;
-}
-
-function classifyRun(
-  result: RunResult,
-  measurement: Measurement,
-  tampered: string[],
-): RunFailure | undefined {
-  if (tampered.length > 0) {
-    return { status: "invalid", reason: `protected files changed during the run: ${tampered.join(", ")}` };
-  }
-  if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
-  if (result.timedOut) {
-    return { status: "timeout", reason: `timed out after ${(result.durationMs / 1000).toFixed(1)} s` };
-  }
-  if (result.exitCode !== 0) return { status: "crash", reason: describeExit(result) };
-  if (measurement.value === undefined) {
-    return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
-  }
-  return undefined;
-}
-
-function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    exitCode: null,
-    signal: null,
-    durationMs,
-    timedOut: false,
-    interrupted: false,
-    logFile,
-    outputTail: `runner failed: ${message}`,
+/** Measures the unchanged code, as a trial of its own, in the first slot. */
+async function measureBaseline(context: LoopContext, slot: Slot): Promise<StopReason | undefined> {
+  const { state, workspace } = context;
+  const id = state.reserveId();
+  const trial: InFlightTrial = {
+    id,
+    kind: "baseline",
+    parent: state.head,
+    commit: state.head,
+    description: "baseline",
+    changedFiles: [],
+    proposer: { name: "baseline" },
+    slot: slot.index,
+    processGroups: [],
+    startedAt: new Date(context.now()).toISOString(),
   };
-}
-
-/** The incumbent: the last kept trial. Kept trials only ever improve on their predecessor. */
-function lastKept(records: readonly TrialRecord[]): TrialRecord | undefined {
-  for (let index = records.length - 1; index >= 0; index--) {
-    const record = records[index];
-    if (record?.status === "keep") return record;
-  }
-  return undefined;
-}
-
-/** The measured baseline, if there is one. */
-function keptBaseline(records: readonly TrialRecord[]): TrialRecord | undefined {
-  return records.find((record) => record.kind === "baseline" && record.status === "keep");
-}
-
-function samplesOf(record: TrialRecord | undefined): number[] {
-  if (record === undefined) return [];
-  if (record.samples !== undefined && record.samples.length > 0) return record.samples;
-  return record.metric === null ? [] : [record.metric];
-}
-
-function totalCost(records: readonly TrialRecord[]): number {
-  return records.reduce((sum, record) => sum + (record.proposer.costUsd ?? 0), 0);
+  state.inFlight.set(id, trial);
+  await writeInFlight(workspace.stateDirectory, trial);
+  context.emit({ type: "trial-start", trial: id, kind: "baseline", parent: state.head, slot: slot.index });
+  await workspace.markTrial(id, state.head);
+  const evaluation = await evaluateCandidate(context, {
+    slot,
+    trial,
+    commit: state.head,
+    reference: undefined,
+    isBaseline: true,
+  });
+  const reason =
+    evaluation.status === "keep" ? "baseline" : `baseline ${evaluation.status}: ${evaluation.reason}`;
+  await context.exclusive(() =>
+    recordTrial(
+      context,
+      buildTrialRecord({
+        tag: state.tag,
+        trial,
+        evaluation,
+        status: evaluation.status,
+        reason,
+        proposeMs: 0,
+        now: context.now(),
+        extra: baselineStatistics(evaluation.samples) ?? {},
+      }),
+    ),
+  );
+  if (evaluation.status === "keep") return undefined;
+  return evaluation.status === "interrupted" ? "aborted" : "baseline-failed";
 }
 
 async function drive(
@@ -110,16 +93,16 @@ async function drive(
   channel: EventChannel<ResearchEvent>,
   abortSignal: AbortSignal,
 ): Promise<ResearchSummary> {
-  const started = Date.now();
-  const { objective, mutator, runner, evaluation } = options;
-  const workspace: Workspace = await openWorkspace({
+  const now = options.clock ?? Date.now;
+  const started = now();
+  const { objective, mutator, runner } = options;
+  const settings = await resolveSlots(options);
+  const workspace = await openWorkspace({
     directory: options.directory,
     tag: options.tag,
     protected: options.scope.protected,
   });
-  const { stateDirectory, trialDirectory, tag } = workspace;
-  const emit = (event: ResearchEvent) => channel.push(event);
-
+  const { stateDirectory, tag } = workspace;
   try {
     const ledgerFile = join(stateDirectory, "ledger.jsonl");
     const ledger =
@@ -130,65 +113,27 @@ async function drive(
         metric: objective.metric,
       });
     const records = await ledger.read();
-    const sessionRecords: TrialRecord[] = [];
-    const warnings = [...workspace.warnings];
-
-    const append = async (record: TrialRecord) => {
-      await ledger.append({ record });
-      records.push(record);
-      sessionRecords.push(record);
+    const recovered = await recoverDeadDriver({ workspace, ledger, records, now });
+    const warnings = [...workspace.warnings, ...settings.warnings, ...recovered.warnings];
+    const state = createLoopState({
+      tag,
+      direction: objective.direction,
+      ledger,
+      records,
+      head: recovered.head,
+      startedAt: started,
+      now,
+    });
+    state.sessionRecords.push(...recovered.interrupted);
+    const context: LoopContext = {
+      options,
+      workspace,
+      state,
+      abortSignal,
+      now,
+      emit: (event, emitOptions) => channel.push(event, emitOptions),
+      exclusive: createSerializer(),
     };
-
-    // A driver that died mid-trial left its marker: kill what it started and record the trial as interrupted.
-    // Its experiments carry the state directory in their environment, which finds them even when the driver
-    // died before it could record their process group.
-    await killByEnvironment(stateVariable, stateDirectory);
-    const leftover = await readInFlight(stateDirectory);
-    if (leftover !== undefined) {
-      for (const group of leftover.processGroups) killLeftoverGroup(group);
-      if (!records.some((record) => record.id === leftover.id)) {
-        const now = new Date().toISOString();
-        await append({
-          id: leftover.id,
-          tag,
-          kind: leftover.kind,
-          ...(leftover.repairOf === undefined ? {} : { repairOf: leftover.repairOf }),
-          parent: leftover.parent,
-          commit: leftover.commit,
-          description: leftover.description,
-          status: "interrupted",
-          reason: "the driver stopped during this trial",
-          metric: null,
-          metrics: {},
-          changedFiles: leftover.changedFiles,
-          run: null,
-          log: null,
-          proposer: leftover.proposer,
-          durations: {
-            proposeMs: 0,
-            runMs: 0,
-            totalMs: Date.parse(now) - Date.parse(leftover.startedAt) || 0,
-          },
-          startedAt: leftover.startedAt,
-          endedAt: now,
-        });
-      }
-      await clearInFlight(stateDirectory);
-    }
-
-    let incumbent = lastKept(records);
-    let head = await workspace.branchHead();
-    if (incumbent?.commit && incumbent.commit !== head) {
-      if (await workspace.isAncestor(head, incumbent.commit)) {
-        // The keep was recorded but the driver died before the branch moved: finish the move.
-        await workspace.advance({ from: head, to: incumbent.commit });
-        head = incumbent.commit;
-      } else {
-        warnings.push(
-          `The branch ${workspace.branch} (${head.slice(0, 7)}) is not at the last kept trial ${incumbent.id} (${incumbent.commit.slice(0, 7)}); continuing from the branch.`,
-        );
-      }
-    }
 
     await writeResearchDescription(stateDirectory, {
       tag,
@@ -200,543 +145,40 @@ async function drive(
       runner: runner.name,
       startedAt: new Date(started).toISOString(),
     });
-    emit({
-      type: "research-start",
-      tag,
-      directory: workspace.directory,
-      branch: workspace.branch,
-      resumed: records.length,
-      warnings,
-    });
+    const slots: Slot[] = [];
+    for (const [index, setting] of settings.slots.entries()) {
+      slots.push({ index, ...setting, worktree: await workspace.worktree(slotWorktreeName(index)) });
+    }
+    const lanes = [];
+    for (let index = 0; index < options.proposeAhead; index++)
+      lanes.push(await workspace.worktree(`ahead-${index}`));
 
-    let nextId = records.reduce((max, record) => Math.max(max, record.id + 1), 0);
-    let currentCheckout: string | undefined;
     let stopReason: StopReason | undefined;
-    let consecutiveFailures = 0;
-    let repair: RepairRequest | undefined;
-    const recheckedIncumbent: number[] = [];
-
-    const state = (): ResearchState => {
-      const kept = lastKept(records);
-      let sinceImprovement = 0;
-      for (let index = records.length - 1; index >= 0 && records[index]?.status !== "keep"; index--) {
-        sinceImprovement++;
-      }
-      return {
-        tag,
-        records,
-        sessionRecords,
-        best: kept,
-        baseline: keptBaseline(records),
-        elapsedMs: Date.now() - started,
-        costUsd: totalCost(records),
-        sinceImprovement,
-        direction: objective.direction,
-      };
-    };
-
-    const shouldStop = (): StopReason | undefined => {
-      if (abortSignal.aborted) return "aborted";
-      const conditions = options.stopWhen === undefined ? [] : [options.stopWhen].flat();
-      const current = state();
-      for (const condition of conditions) {
-        const reason = condition(current);
-        if (reason !== false) return reason;
-      }
-      return undefined;
-    };
-
-    const runOnce = async (
-      commit: string,
-      trial: number,
-      sample: number,
-      of: number,
-      role: "candidate" | "incumbent" | "holdout",
-      inFlight: InFlightTrial,
-      judge: { runner: typeof runner; objective: typeof objective; name?: string } = { runner, objective },
-    ): Promise<RunOutcome> => {
-      if (currentCheckout !== commit) {
-        await workspace.checkout(commit);
-        currentCheckout = commit;
-      }
-      emit({ type: "run-start", trial, sample, of, role });
-      const name =
-        role === "incumbent" ? `${trial}-incumbent-${sample}` : of > 1 ? `${trial}-${sample}` : `${trial}`;
-      const logFile = join(stateDirectory, "logs", `${name}.log`);
-      const runStarted = Date.now();
-      let result: RunResult;
-      try {
-        result = await judge.runner.run({
-          directory: trialDirectory,
-          trial,
-          logFile,
-          env: {
-            ...options.env,
-            AUTORESEARCH_TAG: tag,
-            [stateVariable]: stateDirectory,
-            AUTORESEARCH_TRIAL: String(trial),
-            AUTORESEARCH_SAMPLE: String(sample),
-            [evaluation.seedVariable]: String(sample),
-          },
-          onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
-          onStart: ({ pid }) => {
-            inFlight.processGroups.push(pid);
-            // Synchronously, so the group is on disk before the experiment gets far.
-            writeInFlightSync(stateDirectory, inFlight);
-          },
-          abortSignal,
-        });
-      } catch (error) {
-        if (abortSignal.aborted) {
-          result = { ...runnerFailure(error, logFile, Date.now() - runStarted), interrupted: true };
-        } else {
-          result = runnerFailure(error, logFile, Date.now() - runStarted);
-        }
-      }
-      const tampered = await workspace.changedProtectedFiles();
-      const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
-      let measurement = emptyMeasurement;
-      if (ran) {
-        try {
-          measurement = await judge.objective.measure({
-            run: result,
-            directory: trialDirectory,
-            abortSignal,
-          });
-        } catch (error) {
-          // An objective that throws is a failed measurement of this run, not a failure of the research.
-          if (abortSignal.aborted) result = { ...result, interrupted: true };
-          const message = error instanceof Error ? error.message : String(error);
-          measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
-        }
-      }
-      if (tampered.length > 0) currentCheckout = undefined;
-      emit({ type: "run-end", trial, result, measurement });
-      return { result, measurement, failure: classifyRun(result, measurement, tampered) };
-    };
-
-    /** The sd of the baseline's repeated runs, recorded in its comparison statistics. */
-    const noiseFloor = (): number | undefined => {
-      const sd = keptBaseline(records)?.comparison?.statistics?.sd;
-      return sd !== undefined && Number.isFinite(sd) ? sd : undefined;
-    };
-
-    /** Runs a candidate (and, interleaved, the incumbent) and decides. */
-    const evaluate = async (
-      commit: string,
-      trial: number,
-      inFlight: InFlightTrial,
-      isBaseline: boolean,
-    ): Promise<{
-      status: TrialStatus;
-      reason: string;
-      samples: number[];
-      incumbentSamples: number[];
-      last: RunOutcome | undefined;
-      comparison?: Comparison;
-      holdout?: TrialRecord["holdout"];
-      runMs: number;
-    }> => {
-      const samples: number[] = [];
-      const incumbentSamples: number[] = [];
-      let last: RunOutcome | undefined;
-      let runMs = 0;
-      const repeats = isBaseline ? (evaluation.baselineRepeats ?? evaluation.repeats) : evaluation.repeats;
-      const incumbentRuns = isBaseline || incumbent?.commit == null ? 0 : evaluation.incumbentRepeats;
-
-      const runBatch = async (
-        from: number,
-        count: number,
-        incumbentCount: number,
-      ): Promise<RunFailure | undefined> => {
-        const total = from + count;
-        for (let index = 0; index < Math.max(count, incumbentCount); index++) {
-          const sample = from + index;
-          if (index < count) {
-            last = await runOnce(commit, trial, sample, total, "candidate", inFlight);
-            runMs += last.result.durationMs;
-            if (last.failure !== undefined) return last.failure;
-            samples.push(last.measurement.value as number);
-          }
-          if (index < incumbentCount && incumbent?.commit) {
-            const again = await runOnce(incumbent.commit, trial, sample, total, "incumbent", inFlight);
-            runMs += again.result.durationMs;
-            if (again.result.interrupted)
-              return { status: "interrupted", reason: "the research was stopped" };
-            if (again.failure === undefined) {
-              incumbentSamples.push(again.measurement.value as number);
-              recheckedIncumbent.push(again.measurement.value as number);
-            }
-          }
-        }
-        return undefined;
-      };
-
-      const failure = await runBatch(0, repeats, incumbentRuns);
-      if (failure !== undefined) return { ...failure, samples, incumbentSamples, last, runMs };
-      const measurement = (last as RunOutcome | undefined)?.measurement ?? emptyMeasurement;
-      if (isBaseline) {
-        return { status: "keep", reason: "baseline", samples, incumbentSamples, last, runMs };
-      }
-      if (measurement.violations.length > 0) {
-        return {
-          status: "discard",
-          reason: `constraint violated: ${measurement.violations.join("; ")}`,
-          samples,
-          incumbentSamples,
-          last,
-          runMs,
-        };
-      }
-      const noise = noiseFloor();
-      const reference = () =>
-        incumbentRuns > 0 && recheckedIncumbent.length > 0 ? recheckedIncumbent : samplesOf(incumbent);
-      let comparison = objective.compare({
-        candidate: samples,
-        incumbent: reference(),
-        ...(noise === undefined ? {} : { noiseFloor: noise }),
-      });
-      if (comparison.better && evaluation.confirm > 0) {
-        const confirmFailure = await runBatch(
-          samples.length,
-          evaluation.confirm,
-          incumbentRuns > 0 ? evaluation.confirm : 0,
-        );
-        if (confirmFailure !== undefined)
-          return { ...confirmFailure, samples, incumbentSamples, last, runMs };
-        comparison = objective.compare({
-          candidate: samples,
-          incumbent: reference(),
-          ...(noise === undefined ? {} : { noiseFloor: noise }),
-        });
-      }
-      let holdout: TrialRecord["holdout"];
-      let reason = comparison.reason;
-      if (comparison.better && options.holdout !== undefined) {
-        const judged = await runHoldout(commit, trial, inFlight);
-        runMs += judged.runMs;
-        if (judged.failure !== undefined)
-          return { ...judged.failure, samples, incumbentSamples, last, runMs, comparison };
-        holdout = judged.holdout;
-        if (!holdout.passed) {
-          reason = `${comparison.reason}; but the holdout regressed: ${holdout.metric} vs ${holdout.incumbent}`;
-        }
-      }
-      const keep = comparison.better && (holdout === undefined || holdout.passed);
-      return {
-        status: keep ? "keep" : "discard",
-        reason,
-        samples,
-        incumbentSamples,
-        last,
-        comparison,
-        runMs,
-        ...(holdout === undefined ? {} : { holdout }),
-      };
-    };
-
-    /** The holdout figures of the incumbent, measured once per incumbent. */
-    let incumbentHoldout: number | null | undefined;
-    const runHoldout = async (commit: string, trial: number, inFlight: InFlightTrial) => {
-      const judge = options.holdout as NonNullable<typeof options.holdout>;
-      let runMs = 0;
-      const measure = async (target: string, name: string) => {
-        const outcome = await runOnce(target, trial, 0, 1, "holdout", inFlight, { ...judge, name });
-        runMs += outcome.result.durationMs;
-        return outcome;
-      };
-      if (incumbentHoldout === undefined) incumbentHoldout = incumbent?.holdout?.metric;
-      if ((incumbentHoldout === undefined || incumbentHoldout === null) && incumbent?.commit) {
-        const outcome = await measure(incumbent.commit, `${trial}-holdout-incumbent`);
-        if (outcome.result.interrupted) {
-          return { runMs, failure: { status: "interrupted" as const, reason: "the research was stopped" } };
-        }
-        incumbentHoldout = outcome.failure === undefined ? (outcome.measurement.value ?? null) : null;
-      }
-      const candidate = await measure(commit, `${trial}-holdout`);
-      if (candidate.failure !== undefined) {
-        return { runMs, failure: { ...candidate.failure, reason: `holdout: ${candidate.failure.reason}` } };
-      }
-      const value = candidate.measurement.value as number;
-      const reference = incumbentHoldout ?? null;
-      const worse =
-        reference === null
-          ? 0
-          : judge.objective.direction === "minimize"
-            ? value - reference
-            : reference - value;
-      const holdout = { metric: value, incumbent: reference, passed: worse <= judge.tolerance };
-      return { runMs, holdout, failure: undefined };
-    };
-
-    const finishTrial = async (record: TrialRecord) => {
-      await append(record);
-      if (record.status === "keep" && record.commit !== null && record.kind !== "baseline") {
-        await workspace.advance({ from: head, to: record.commit });
-        head = record.commit;
-        incumbent = record;
-        recheckedIncumbent.length = 0;
-        incumbentHoldout = record.holdout?.metric;
-      } else if (record.status === "keep") {
-        incumbent = record;
-      }
-      await clearInFlight(stateDirectory);
-      emit({ type: "trial-end", record, best: incumbent });
-    };
-
-    const toRecord = (
-      inFlight: InFlightTrial,
-      outcome: Awaited<ReturnType<typeof evaluate>> | undefined,
-      status: TrialStatus,
-      reason: string,
-      durations: { proposeMs: number; runMs: number },
-      extra: Partial<TrialRecord> = {},
-    ): TrialRecord => {
-      const last = outcome?.last;
-      const samples = outcome?.samples ?? [];
-      return {
-        id: inFlight.id,
-        tag,
-        kind: inFlight.kind,
-        ...(inFlight.repairOf === undefined ? {} : { repairOf: inFlight.repairOf }),
-        parent: inFlight.parent,
-        commit: inFlight.commit,
-        description: inFlight.description,
-        status,
-        reason,
-        metric: samples.length > 0 ? mean(samples) : null,
-        metrics: last?.measurement.metrics ?? {},
-        ...(samples.length > 1 ? { samples } : {}),
-        ...(outcome !== undefined && outcome.incumbentSamples.length > 0
-          ? { incumbentSamples: outcome.incumbentSamples }
-          : {}),
-        ...(outcome?.comparison === undefined ? {} : { comparison: outcome.comparison }),
-        ...(outcome?.holdout === undefined ? {} : { holdout: outcome.holdout }),
-        changedFiles: inFlight.changedFiles,
-        run:
-          last === undefined
-            ? null
-            : {
-                exitCode: last.result.exitCode,
-                signal: last.result.signal,
-                timedOut: last.result.timedOut,
-                durationMs: last.result.durationMs,
-              },
-        log: last === undefined ? null : `logs/${last.result.logFile.split(/[\\/]/).pop()}`,
-        proposer: inFlight.proposer,
-        durations: {
-          proposeMs: durations.proposeMs,
-          runMs: durations.runMs,
-          totalMs: Date.now() - Date.parse(inFlight.startedAt),
-        },
-        startedAt: inFlight.startedAt,
-        endedAt: new Date().toISOString(),
-        ...extra,
-      };
-    };
-
-    // Baseline: the unchanged code, measured as a trial of its own.
     const hasBaseline = keptBaseline(records) !== undefined;
-    if (!hasBaseline && options.baseline && !abortSignal.aborted) {
-      const id = nextId++;
-      const inFlight: InFlightTrial = {
-        id,
-        kind: "baseline",
-        parent: head,
-        commit: head,
-        description: "baseline",
-        changedFiles: [],
-        proposer: { name: "baseline" },
-        processGroups: [],
-        startedAt: new Date().toISOString(),
-      };
-      await writeInFlight(stateDirectory, inFlight);
-      emit({ type: "trial-start", trial: id, kind: "baseline", parent: head });
-      await workspace.markTrial(id, head);
-      const outcome = await evaluate(head, id, inFlight, true);
-      const reason = outcome.status === "keep" ? "baseline" : `baseline ${outcome.status}: ${outcome.reason}`;
-      const statistics =
-        outcome.samples.length > 1
-          ? {
-              comparison: {
-                better: false,
-                delta: 0,
-                reason: `noise floor from ${outcome.samples.length} baseline runs`,
-                rule: "baseline",
-                statistics: {
-                  mean: mean(outcome.samples),
-                  sd: Math.sqrt(
-                    outcome.samples.reduce((sum, value) => sum + (value - mean(outcome.samples)) ** 2, 0) /
-                      (outcome.samples.length - 1),
-                  ),
-                },
-              },
-            }
-          : {};
-      await finishTrial(
-        toRecord(
-          inFlight,
-          outcome,
-          outcome.status,
-          reason,
-          { proposeMs: 0, runMs: outcome.runMs },
-          statistics,
-        ),
-      );
-      if (outcome.status !== "keep")
-        stopReason = outcome.status === "interrupted" ? "aborted" : "baseline-failed";
-    } else if (!hasBaseline && !options.baseline && incumbent === undefined) {
+    if (!hasBaseline && !options.baseline && state.incumbent === undefined) {
       warnings.push(
         "No baseline was measured: every candidate is compared against nothing and kept if it runs.",
       );
     }
-
-    while (stopReason === undefined) {
-      stopReason = shouldStop();
-      if (stopReason !== undefined) break;
-
-      const id = nextId++;
-      const parent = repair?.trial.commit ?? head;
-      const inFlight: InFlightTrial = {
-        id,
-        kind: repair === undefined ? "proposal" : "repair",
-        ...(repair === undefined ? {} : { repairOf: repair.trial.id }),
-        parent,
-        commit: null,
-        description: repair === undefined ? "(proposing)" : `(repairing trial ${repair.trial.id})`,
-        changedFiles: [],
-        proposer: { name: mutator.name },
-        processGroups: [],
-        startedAt: new Date().toISOString(),
-      };
-      await writeInFlight(stateDirectory, inFlight);
-      emit({
-        type: "trial-start",
-        trial: id,
-        kind: inFlight.kind,
-        parent,
-        ...(repair === undefined ? {} : { repair }),
-      });
-
-      await workspace.checkout(parent);
-      currentCheckout = parent;
-      const proposeStarted = Date.now();
-      let proposal: Proposal;
-      try {
-        proposal = await mutator.propose({
-          directory: trialDirectory,
-          trial: id,
-          scope: options.scope,
-          history: records,
-          incumbent,
-          objective: { metric: objective.metric, direction: objective.direction },
-          ...(repair === undefined ? {} : { repair }),
-          readDiff: (trial) =>
-            trial.commit === null || trial.commit === trial.parent
-              ? Promise.resolve("")
-              : workspace.diff(trial.parent, trial.commit),
-          abortSignal,
-        });
-      } catch (error) {
-        proposal = { type: "failed", error: error instanceof Error ? error.message : String(error) };
-      }
-      const proposeMs = Date.now() - proposeStarted;
-      const repairing = repair;
-      repair = undefined;
-
-      if (proposal.type === "exhausted") {
-        // Nothing was tried: forget the number and the marker.
-        nextId--;
-        await clearInFlight(stateDirectory);
-        stopReason = "exhausted";
-        emit({ type: "proposal-end", trial: id, proposal, changedFiles: [], durationMs: proposeMs });
-        break;
-      }
-      inFlight.proposer = {
-        name: mutator.name,
-        ...(proposal.metadata === undefined ? {} : { metadata: proposal.metadata }),
-        ...(proposal.usage === undefined ? {} : { usage: proposal.usage }),
-        ...(proposal.costUsd === undefined ? {} : { costUsd: proposal.costUsd }),
-      };
-      inFlight.description =
-        proposal.type === "edit"
-          ? proposal.description.split("\n")[0]?.trim() || "(no description)"
-          : "(failed proposal)";
-
-      const changedFiles = await workspace.stage();
-      inFlight.changedFiles = changedFiles;
-      emit({ type: "proposal-end", trial: id, proposal, changedFiles, durationMs: proposeMs });
-      const rationale =
-        proposal.type === "edit" && proposal.rationale ? { rationale: proposal.rationale } : {};
-
-      if (abortSignal.aborted) {
-        await finishTrial(
-          toRecord(inFlight, undefined, "interrupted", "the research was stopped during the proposal", {
-            proposeMs,
-            runMs: 0,
-          }),
-        );
-        stopReason = "aborted";
-        break;
-      }
-      if (changedFiles.length > 0) {
-        inFlight.commit = await workspace.commit({
-          parent,
-          trial: id,
-          message: `autoresearch ${tag} trial ${id}: ${inFlight.description}`,
-        });
-        currentCheckout = inFlight.commit;
-        await writeInFlight(stateDirectory, inFlight);
-      }
-
-      let invalid: string | undefined;
-      if (proposal.type === "failed") invalid = `proposal failed: ${proposal.error}`;
-      else if (changedFiles.length === 0) invalid = "the proposal changed nothing";
-      else {
-        const check = checkScope(changedFiles, options.scope);
-        if (check.protected.length > 0)
-          invalid = `the proposal edits protected files: ${check.protected.join(", ")}`;
-        else if (check.outside.length > 0) {
-          invalid = `the proposal edits files outside the editable scope: ${check.outside.join(", ")}`;
-        }
-      }
-      if (invalid !== undefined) {
-        consecutiveFailures++;
-        await finishTrial(
-          toRecord(inFlight, undefined, "invalid", invalid, { proposeMs, runMs: 0 }, rationale),
-        );
-        if (consecutiveFailures >= options.maxConsecutiveFailures) stopReason = "proposal-failures";
-        continue;
-      }
-      consecutiveFailures = 0;
-
-      const outcome = await evaluate(inFlight.commit as string, id, inFlight, false);
-      const record = toRecord(
-        inFlight,
-        outcome,
-        outcome.status,
-        outcome.reason,
-        { proposeMs, runMs: outcome.runMs },
-        rationale,
-      );
-      await finishTrial(record);
-      if (outcome.status === "interrupted") {
-        stopReason = "aborted";
-        break;
-      }
-      if (outcome.status === "crash" && options.repairAttempts > 0) {
-        const attempt = repairing === undefined ? 1 : repairing.attempt + 1;
-        if (attempt <= options.repairAttempts) {
-          repair = {
-            trial: record,
-            logTail: outcome.last?.result.outputTail ?? "",
-            attempt,
-          };
-        }
-      }
+    context.emit({
+      type: "research-start",
+      tag,
+      directory: workspace.directory,
+      branch: workspace.branch,
+      resumed: records.length - recovered.interrupted.length,
+      warnings,
+      slots: slots.length,
+    });
+    if (!hasBaseline && options.baseline && !abortSignal.aborted) {
+      stopReason = await measureBaseline(context, slots[0] as Slot);
+    }
+    if (stopReason === undefined) {
+      stopReason =
+        checkStop(context) ??
+        (await schedule(context, { slots, lanes, retries: interruptedToRetry(records) }));
     }
 
-    const finalState = state();
+    const finalState = state.snapshot();
     const summary: ResearchSummary = {
       tag,
       directory: workspace.directory,
@@ -744,13 +186,16 @@ async function drive(
       baseline: finalState.baseline,
       best: finalState.best,
       records,
-      trials: sessionRecords.length,
-      kept: sessionRecords.filter((record) => record.status === "keep" && record.kind !== "baseline").length,
+      trials: state.sessionRecords.length,
+      kept: state.sessionRecords.filter((record) => record.status === "keep" && record.kind !== "baseline")
+        .length,
+      slots: slots.length,
+      computeMs: state.sessionRecords.reduce((sum, record) => sum + record.durations.runMs, 0),
       stopReason: stopReason ?? "aborted",
       ledgerFile,
-      durationMs: Date.now() - started,
+      durationMs: now() - started,
     };
-    emit({ type: "research-end", summary });
+    context.emit({ type: "research-end", summary });
     return summary;
   } finally {
     await workspace.release();

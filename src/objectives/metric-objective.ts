@@ -52,6 +52,66 @@ const constraintSchema = z
     "`min` to be at most `max`",
   );
 
+/**
+ * Where a run's progress is printed while it streams: by names (`{ progress: "step", value: "val_loss" }` reads
+ * `step 300 ... val_loss 3.91`, with `:`, `=` or a space before each number, both on one line), or by a pattern
+ * whose named groups `progress` and `value` hold the two numbers.
+ */
+const progressSchema = z.union([
+  z.strictObject({ progress: z.string().min(1), value: z.string().min(1) }),
+  z.strictObject({
+    pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).superRefine((pattern, context) => {
+      let regex: RegExp;
+      try {
+        regex = toRegex(pattern);
+      } catch (error) {
+        context.addIssue({
+          code: "custom",
+          message: `a valid regular expression (${(error as Error).message})`,
+        });
+        return;
+      }
+      if (!/\(\?<progress>/.test(regex.source) || !/\(\?<value>/.test(regex.source)) {
+        context.addIssue({
+          code: "custom",
+          message: "a pattern with the named groups `progress` and `value`",
+        });
+      }
+    }),
+  }),
+]);
+
+const number = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A reader of progress lines for `progress`, or `undefined` without it. */
+function progressReader(
+  progress: z.output<typeof progressSchema> | undefined,
+): ((line: string) => { progress: number; value: number } | undefined) | undefined {
+  if (progress === undefined) return undefined;
+  if ("pattern" in progress) {
+    const regex = toRegex(progress.pattern);
+    return (line) => {
+      const groups = regex.exec(line)?.groups;
+      if (groups?.progress === undefined || groups.value === undefined) return undefined;
+      return { progress: Number(groups.progress), value: Number(groups.value) };
+    };
+  }
+  const named = (name: string) =>
+    new RegExp(String.raw`(?:^|[^\w.])${escapeRegex(name)}\s*[:= ]\s*(${number})`);
+  const progressRegex = named(progress.progress);
+  const valueRegex = named(progress.value);
+  return (line) => {
+    const at = progressRegex.exec(line)?.[1];
+    const value = valueRegex.exec(line)?.[1];
+    if (at === undefined || value === undefined) return undefined;
+    return { progress: Number(at), value: Number(value) };
+  };
+}
+
 const decisionSchema = z.discriminatedUnion("rule", [
   z.object({ rule: z.literal("threshold") }),
   z.object({ rule: z.literal("welch"), alpha: z.number().gt(0).lt(1).default(0.05) }),
@@ -73,6 +133,8 @@ const metricObjectiveOptionsSchema = z.object({
    * repeated runs; see `evaluation.baselineRepeats`). 0 turns it off; 2 means "twice what chance alone moves".
    */
   noiseMultiple: z.number().nonnegative().default(0),
+  /** How to read a learning curve from the streamed output, for early stopping and the report's curves. */
+  progress: progressSchema.optional(),
 });
 
 /** Options of {@link createMetricObjective}. */
@@ -115,6 +177,7 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
   if (!parsed.success) throw toConfigurationError(parsed.error, options);
   const { metric, direction, source, constraints, minImprovement, decision, noiseMultiple } = parsed.data;
   const regex = source.type === "regex" ? toRegex(source.pattern) : undefined;
+  const readProgress = progressReader(parsed.data.progress);
 
   function checkConstraints(metrics: Record<string, number>): string[] {
     const violations: string[] = [];
@@ -139,6 +202,7 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
     name: "metric",
     metric,
     direction,
+    ...(readProgress === undefined ? {} : { readProgress }),
     async measure({ run, directory, abortSignal }): Promise<Measurement> {
       abortSignal.throwIfAborted();
       let found: ReadMetrics = { metrics: {}, nonFinite: {} };

@@ -8,6 +8,7 @@ export type StopReason =
   | "stalled"
   | "target-reached"
   | "cost"
+  | "compute"
   | "aborted"
   | "exhausted"
   | "baseline-failed"
@@ -28,6 +29,10 @@ export interface ResearchState {
   elapsedMs: number;
   /** Total proposer cost in USD over all records. */
   costUsd: number;
+  /** Compute time: every run's duration, summed over all records and slots (slot-milliseconds). */
+  computeMs: number;
+  /** Trials proposed or running right now, not yet recorded. */
+  inFlight: number;
   /** Trials since the last keep. */
   sinceImprovement: number;
   direction: "minimize" | "maximize";
@@ -45,9 +50,14 @@ export interface ResearchSummary {
   baseline: TrialRecord | undefined;
   best: TrialRecord | undefined;
   records: TrialRecord[];
-  /** Trials run in this session. */
+  /** Trials recorded in this session, the baseline included when it was measured in this session. */
   trials: number;
+  /** Kept trials of this session, the baseline not counted. */
   kept: number;
+  /** Slots that ran trials in parallel. */
+  slots: number;
+  /** Compute time of this session's runs, summed over slots. */
+  computeMs: number;
   stopReason: StopReason;
   ledgerFile: string;
   durationMs: number;
@@ -63,8 +73,18 @@ export type ResearchEvent =
       /** Records found in the ledger: more than zero means the research resumed. */
       resumed: number;
       warnings: string[];
+      /** How many trials run at once; the loop always sets it. */
+      slots?: number;
     }
-  | { type: "trial-start"; trial: number; kind: TrialKind; parent: string; repair?: RepairRequest }
+  | {
+      type: "trial-start";
+      trial: number;
+      kind: TrialKind;
+      parent: string;
+      repair?: RepairRequest;
+      /** The slot that will run it; absent while it is proposed ahead of a free slot. */
+      slot?: number;
+    }
   | { type: "proposal-end"; trial: number; proposal: Proposal; changedFiles: string[]; durationMs: number }
   | {
       type: "run-start";
@@ -72,8 +92,12 @@ export type ResearchEvent =
       sample: number;
       of: number;
       role: "candidate" | "incumbent" | "holdout";
+      /** The slot (0-based) the run happens in; the loop always sets it. */
+      slot?: number;
     }
-  | { type: "run-line"; trial: number; line: string }
-  | { type: "run-end"; trial: number; result: RunResult; measurement: Measurement }
+  | { type: "run-line"; trial: number; line: string; slot?: number }
+  /** A progress point the objective read from the output (`readProgress`): one point of the run's curve. */
+  | { type: "run-progress"; trial: number; slot?: number; progress: number; value: number }
+  | { type: "run-end"; trial: number; result: RunResult; measurement: Measurement; slot?: number }
   | { type: "trial-end"; record: TrialRecord; best: TrialRecord | undefined }
   | { type: "research-end"; summary: ResearchSummary };

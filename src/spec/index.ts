@@ -6,10 +6,11 @@ export type {
   StopReason,
 } from "./events.js";
 export type { AppendOptions, Ledger } from "./ledger.js";
-export type { Mutator, Proposal, ProposeOptions, RepairRequest, Scope } from "./mutator.js";
+export type { Mutator, Proposal, ProposeOptions, RepairRequest, RunningTrial, Scope } from "./mutator.js";
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
 export type {
   Comparison,
+  Curve,
   Decision,
   Measurement,
   RunResult,

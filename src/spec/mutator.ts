@@ -6,6 +6,15 @@ export interface Scope {
   protected: readonly string[];
 }
 
+/** A trial in flight while another is proposed. */
+export interface RunningTrial {
+  id: number;
+  description: string;
+  /** The commit it started from. */
+  parent: string;
+  changedFiles: readonly string[];
+}
+
 /** A crashed trial the mutator is asked to repair. */
 export interface RepairRequest {
   trial: TrialRecord;
@@ -29,6 +38,11 @@ export interface ProposeOptions {
   objective: { metric: string; direction: "minimize" | "maximize" };
   /** Present when the loop asks to repair a crash instead of trying a new idea. */
   repair?: RepairRequest;
+  /**
+   * Trials proposed or running right now, in parallel with this proposal, and not yet in `history`: ideas not to
+   * propose again.
+   */
+  running?: readonly RunningTrial[];
   /** Diff of the incumbent against the baseline, and of each kept trial, for context. */
   readDiff(trial: TrialRecord): Promise<string>;
   abortSignal: AbortSignal;

@@ -33,4 +33,10 @@ export interface Objective {
   readonly direction: Direction;
   measure(options: MeasureOptions): Promise<Measurement>;
   compare(options: CompareOptions): Comparison;
+  /**
+   * Reads the run's progress from one streamed output line, e.g. `step 300 val_loss 3.91` as
+   * `{ progress: 300, value: 3.91 }` (the value in the same direction as the metric), or `undefined`. With it
+   * the loop can stop hopeless runs early (`earlyStopping`) and records learning curves.
+   */
+  readProgress?(line: string): { progress: number; value: number } | undefined;
 }

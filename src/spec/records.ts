@@ -2,11 +2,20 @@
  * The records the four roles exchange. Types only: this folder has no runtime code.
  */
 
-/** What happened to a trial. `keep` moves the incumbent branch; every other status leaves it. */
-export type TrialStatus = "keep" | "discard" | "crash" | "timeout" | "invalid" | "interrupted";
+/**
+ * What happened to a trial. `keep` moves the incumbent branch; every other status leaves it. `pruned`: stopped
+ * early because its learning curve was clearly worse than the kept ones at the same progress.
+ */
+export type TrialStatus = "keep" | "discard" | "crash" | "timeout" | "invalid" | "interrupted" | "pruned";
 
-/** Why a trial exists: the unchanged code, a new idea, or a repair of a crashed trial. */
-export type TrialKind = "baseline" | "proposal" | "repair";
+/**
+ * Why a trial exists: the unchanged code, a new idea, a repair of a crashed trial, or `rebase`: a change that
+ * looked better on an older incumbent, applied onto the current one and measured again there.
+ */
+export type TrialKind = "baseline" | "proposal" | "repair" | "rebase";
+
+/** A learning curve: `[progress, value]` pairs read from a run's output as it streamed (e.g. step, val_loss). */
+export type Curve = [progress: number, value: number][];
 
 /** Tokens spent by a proposer, as the provider reported them. */
 export interface TokenUsage {
@@ -77,6 +86,12 @@ export interface TrialRecord {
   kind: TrialKind;
   /** For a repair, the trial it repairs. */
   repairOf?: number;
+  /** For a rebase, the trial whose change it measures again on the current incumbent. */
+  rebaseOf?: number;
+  /** The rebase trial that measures this trial's change again, when another keep landed while it ran. */
+  rebasedAs?: number;
+  /** The slot (0-based) that ran it, when the research runs trials in parallel. */
+  slot?: number;
   /** The incumbent commit the trial started from. */
   parent: string;
   /** The trial's own commit (reachable at `refs/autoresearch/<tag>/trials/<id>`), `null` when nothing was committed. */
@@ -102,12 +117,15 @@ export interface TrialRecord {
   run: { exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number } | null;
   /** The log of the (last) run, relative to `.autoresearch/<tag>/`. */
   log: string | null;
+  /** The learning curve of the (last) candidate run, when the objective reads progress; downsampled. */
+  curve?: Curve;
   proposer: {
     name: string;
     metadata?: Record<string, unknown>;
     usage?: TokenUsage;
     costUsd?: number;
   };
+  /** `runMs`: every run of the trial (candidate, incumbent re-runs, holdout), summed: its compute time. */
   durations: { proposeMs: number; runMs: number; totalMs: number };
   startedAt: string;
   endedAt: string;

@@ -5,6 +5,10 @@ export interface RunOptions {
   directory: string;
   /** Trial number, for naming and for runners that schedule. */
   trial: number;
+  /** Which run of the trial this is (0-based), for naming; the seed variable carries the same number. */
+  sample?: number;
+  /** The slot (0-based) the run belongs to, when the research runs trials in parallel. */
+  slot?: number;
   /** Where the full output must be written. */
   logFile: string;
   /** Extra environment for this run (seed, trial number, …), on top of the runner's own. */

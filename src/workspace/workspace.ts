@@ -18,7 +18,30 @@ export interface OpenWorkspaceOptions {
 }
 
 /**
- * A research run's place in the repository: the incumbent branch, the trial worktree, the state folder.
+ * One git worktree of the research (a slot's, or one where proposals are prepared ahead), detached, under
+ * `.autoresearch/<tag>/worktrees/<name>`.
+ */
+export interface Worktree {
+  readonly name: string;
+  /** The researched directory inside this worktree: where proposals edit and experiments run. */
+  readonly directory: string;
+  /** Puts the worktree at `commit`, with no changes and no untracked files. */
+  checkout(commit: string): Promise<void>;
+  /** Stages every change in the worktree; returns the changed files relative to the researched directory. */
+  stage(): Promise<string[]>;
+  /** Commits what is staged on top of `parent` and points `refs/autoresearch/<tag>/trials/<trial>` at it. */
+  commit(options: { parent: string; trial: number; message: string }): Promise<string>;
+  /** Protected files whose content here differs from when the workspace was opened. */
+  changedProtectedFiles(): Promise<string[]>;
+}
+
+/** The outcome of applying a trial's change onto another commit. */
+export type MergeResult =
+  | { type: "clean"; tree: string }
+  | { type: "conflict"; files: string[]; reason?: string };
+
+/**
+ * A research run's place in the repository: the incumbent branch, the trial worktrees, the state folder.
  * Everything the loop does to git goes through here, and none of it touches the user's own checkout.
  */
 export interface Workspace {
@@ -36,6 +59,15 @@ export interface Workspace {
   /** Problems worth a warning that do not stop the research (e.g. uncommitted changes left out). */
   readonly warnings: readonly string[];
   branchHead(): Promise<string>;
+  /** The worktree called `name`, made on first use; `trial` is the first slot's. */
+  worktree(name: string): Promise<Worktree>;
+  /**
+   * Applies the change from `base` to `commit` onto `onto` with git's three-way merge, without touching any
+   * worktree: the merged tree, or the files that conflict.
+   */
+  merge(options: { base: string; commit: string; onto: string }): Promise<MergeResult>;
+  /** Commits `tree` on top of `parent` and points the trial's ref at it. */
+  commitTree(options: { tree: string; parent: string; trial: number; message: string }): Promise<string>;
   /** Puts the trial worktree at `commit`, with no changes and no untracked files. */
   checkout(commit: string): Promise<void>;
   /** Stages every change in the worktree; returns the changed files relative to the researched directory. */
@@ -175,46 +207,104 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
   const releaseLock = await acquireLock(join(stateDirectory, "lock"));
 
   try {
-    const worktree = join(stateDirectory, "worktrees", "trial");
-    const registered = worktreeList.split("\n").some((line) => line === `worktree ${worktree}`);
-    if (!registered || !existsSync(join(worktree, ".git"))) {
-      await rm(worktree, { recursive: true, force: true });
-      await git(repositoryRoot, ["worktree", "prune"]);
-      await git(repositoryRoot, ["worktree", "add", "--detach", "--force", worktree, branchRef]);
-    }
-    // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
-    // nobody else can be using them.
-    const worktreeGitDirectory = resolve(worktree, await gitOutput(worktree, ["rev-parse", "--git-dir"]));
     const common = resolve(
       repositoryRoot,
       await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]),
     );
-    await rm(join(worktreeGitDirectory, "index.lock"), { force: true });
+    // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
+    // nobody else can be using them.
     await rm(join(common, "refs", "heads", "autoresearch", `${tag}.lock`), { force: true });
-    const trialDirectory = prefix === "" ? worktree : join(worktree, prefix);
     const identity = await identityEnvironment(repositoryRoot);
+    const registered = new Set(
+      worktreeList
+        .split("\n")
+        .filter((line) => line.startsWith("worktree "))
+        .map((line) => line.slice("worktree ".length)),
+    );
 
     const hot = createGitShell();
     const hotOutput = async (at: string, args: readonly string[], gitOptions?: GitOptions) =>
       (await hot.git(at, args, gitOptions)).stdout;
     const branchHead = async () => (await hotOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
-    const checkout = async (commit: string) => {
-      await hot.git(worktree, ["reset", "--hard", "-q", commit]);
-      await hot.git(worktree, ["clean", "-fdq"]);
+    const toResearched = (file: string) => (prefix === "" ? file : posix.relative(prefix, file));
+
+    const prepare = async (path: string): Promise<void> => {
+      if (!registered.has(path) || !existsSync(join(path, ".git"))) {
+        await rm(path, { recursive: true, force: true });
+        await git(repositoryRoot, ["worktree", "prune"]);
+        await git(repositoryRoot, ["worktree", "add", "--detach", "--force", path, branchRef]);
+        registered.add(path);
+      }
+      const worktreeGitDirectory = resolve(path, await gitOutput(path, ["rev-parse", "--git-dir"]));
+      await rm(join(worktreeGitDirectory, "index.lock"), { force: true });
+    };
+
+    let protectedHashes: Map<string, string> | undefined;
+    const worktrees = new Map<string, Promise<Worktree>>();
+    const makeWorktree = async (name: string): Promise<Worktree> => {
+      const path = join(stateDirectory, "worktrees", name);
+      await prepare(path);
+      const researched = prefix === "" ? path : join(path, prefix);
+      const checkout = async (commit: string) => {
+        await hot.git(path, ["reset", "--hard", "-q", commit]);
+        await hot.git(path, ["clean", "-fdq"]);
+      };
+      return {
+        name,
+        directory: researched,
+        checkout,
+        async stage() {
+          await hot.git(path, ["add", "-A"]);
+          const names = await hotOutput(path, [
+            "diff",
+            "--cached",
+            "--name-only",
+            "--no-renames",
+            "-z",
+            "HEAD",
+          ]);
+          return names.split("\0").filter(Boolean).map(toResearched);
+        },
+        async commit({ parent, trial, message }) {
+          const tree = (await hotOutput(path, ["write-tree"])).trim();
+          const commit = (
+            await hotOutput(path, ["commit-tree", tree, "-p", parent, "-m", message], { env: identity })
+          ).trim();
+          await hot.git(path, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+          return commit;
+        },
+        async changedProtectedFiles() {
+          const changed: string[] = [];
+          for (const [file, hash] of protectedHashes ?? []) {
+            if ((await hashFile(join(researched, file))) !== hash) changed.push(file);
+          }
+          return changed;
+        },
+      };
+    };
+    const worktree = (name: string): Promise<Worktree> => {
+      let made = worktrees.get(name);
+      if (made === undefined) {
+        made = makeWorktree(name);
+        worktrees.set(name, made);
+        made.catch(() => worktrees.delete(name));
+      }
+      return made;
     };
 
     // Protected files cannot change through a valid proposal, so their content is the same for every trial:
     // hash them once, from the incumbent, and compare after each run.
-    await checkout(await branchHead());
+    const first = await worktree("trial");
+    await first.checkout(await branchHead());
     const isProtected = createMatcher(options.protected);
-    const tracked = (await hotOutput(trialDirectory, ["ls-files", "-z", "--full-name"]))
+    const tracked = (await hotOutput(first.directory, ["ls-files", "-z", "--full-name"]))
       .split("\0")
       .filter(Boolean);
     const protectedFiles = tracked
-      .map((file) => (prefix === "" ? file : posix.relative(prefix, file)))
+      .map(toResearched)
       .filter((file) => !file.startsWith("../") && isProtected(file));
-    const protectedHashes = new Map<string, string>();
-    for (const file of protectedFiles) protectedHashes.set(file, await hashFile(join(trialDirectory, file)));
+    protectedHashes = new Map<string, string>();
+    for (const file of protectedFiles) protectedHashes.set(file, await hashFile(join(first.directory, file)));
 
     return {
       directory,
@@ -223,33 +313,38 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
       tag,
       branch,
       stateDirectory,
-      trialDirectory,
+      trialDirectory: first.directory,
       warnings,
       branchHead,
-      checkout,
-      async stage() {
-        await hot.git(worktree, ["add", "-A"]);
-        const names = await hotOutput(worktree, [
-          "diff",
-          "--cached",
-          "--name-only",
-          "--no-renames",
-          "-z",
-          "HEAD",
-        ]);
-        return names
-          .split("\0")
-          .filter(Boolean)
-          .map((file) => (prefix === "" ? file : posix.relative(prefix, file)));
+      worktree,
+      async merge({ base, commit, onto }) {
+        // The branch only moves forward, so `base` (the incumbent the change was made on) is where `onto` and
+        // the change meet; git finds it itself (`--merge-base` needs git 2.40), and a different one is refused.
+        const found = await hot.git(repositoryRoot, ["merge-base", onto, commit], { allowExitCodes: [1] });
+        if (found.stdout.trim() !== base) {
+          return { type: "conflict", files: [], reason: `${base.slice(0, 7)} is not where they meet` };
+        }
+        const result = await hot.git(
+          repositoryRoot,
+          ["merge-tree", "--write-tree", "--no-messages", "--name-only", onto, commit],
+          { allowExitCodes: [1] },
+        );
+        const [tree = "", ...files] = result.stdout.trim().split("\n");
+        if (result.exitCode === 0) return { type: "clean", tree: tree.trim() };
+        return { type: "conflict", files: [...new Set(files.filter(Boolean).map(toResearched))] };
       },
-      async commit({ parent, trial, message }) {
-        const tree = (await hotOutput(worktree, ["write-tree"])).trim();
+      async commitTree({ tree, parent, trial, message }) {
         const commit = (
-          await hotOutput(worktree, ["commit-tree", tree, "-p", parent, "-m", message], { env: identity })
+          await hotOutput(repositoryRoot, ["commit-tree", tree, "-p", parent, "-m", message], {
+            env: identity,
+          })
         ).trim();
-        await hot.git(worktree, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+        await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
         return commit;
       },
+      checkout: (commit) => first.checkout(commit),
+      stage: () => first.stage(),
+      commit: (commitOptions) => first.commit(commitOptions),
       async markTrial(trial, commit) {
         await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
       },
@@ -270,13 +365,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
         return result.exitCode === 0;
       },
       diff: (from, to) => hotOutput(repositoryRoot, ["diff", from, to]),
-      async changedProtectedFiles() {
-        const changed: string[] = [];
-        for (const [file, hash] of protectedHashes) {
-          if ((await hashFile(join(trialDirectory, file))) !== hash) changed.push(file);
-        }
-        return changed;
-      },
+      changedProtectedFiles: () => first.changedProtectedFiles(),
       async release() {
         hot.close();
         await releaseLock();

@@ -1,0 +1,184 @@
+import { join } from "node:path";
+import type { Objective } from "../spec/objective.js";
+import type { Curve, Measurement, RunResult, TrialStatus } from "../spec/records.js";
+import type { Runner } from "../spec/runner.js";
+import type { InFlightTrial } from "./in-flight.js";
+import { writeInFlightSync } from "./in-flight.js";
+import { type LoopContext, type Slot, stateVariable } from "./loop-context.js";
+import type { RunOutcome } from "./trial-record.js";
+
+/** Which run of a trial this is: the candidate's, the incumbent's re-measurement, or a holdout evaluation. */
+export type RunRole = "candidate" | "incumbent" | "holdout" | "holdout-incumbent";
+
+export interface RunOnceOptions {
+  slot: Slot;
+  /** The commit to run, checked out in the slot's worktree first. */
+  commit: string;
+  trial: InFlightTrial;
+  /** The run's number within its role (0-based), and how many the role has so far. */
+  sample: number;
+  of: number;
+  role: RunRole;
+  /** The runner and objective that judge this run: the research's, or the holdout's. */
+  judge: { runner: Runner; objective: Objective };
+  /**
+   * Called with each progress point the objective reads from the output; returning a reason stops the run early
+   * (it is then `pruned`).
+   */
+  onProgress?: (point: { progress: number; value: number }) => string | undefined;
+}
+
+const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
+
+/** The log's file name: each run of a trial keeps its own. */
+export function logName(trial: number, role: RunRole, sample: number, of: number): string {
+  switch (role) {
+    case "incumbent":
+      return `${trial}-incumbent-${sample}`;
+    case "holdout":
+      return `${trial}-holdout`;
+    case "holdout-incumbent":
+      return `${trial}-holdout-incumbent`;
+    default:
+      return of > 1 ? `${trial}-${sample}` : `${trial}`;
+  }
+}
+
+function describeExit(result: RunResult): string {
+  if (result.signal !== null) return `killed by ${result.signal}`;
+  return `exited with code ${result.exitCode}`;
+}
+
+function classifyRun(
+  result: RunResult,
+  measurement: Measurement,
+  tampered: string[],
+  pruned: string | undefined,
+): { status: TrialStatus; reason: string } | undefined {
+  if (tampered.length > 0) {
+    return { status: "invalid", reason: `protected files changed during the run: ${tampered.join(", ")}` };
+  }
+  if (pruned !== undefined) return { status: "pruned", reason: pruned };
+  if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
+  if (result.timedOut) {
+    return { status: "timeout", reason: `timed out after ${(result.durationMs / 1000).toFixed(1)} s` };
+  }
+  if (result.exitCode !== 0) return { status: "crash", reason: describeExit(result) };
+  if (measurement.value === undefined) {
+    return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
+  }
+  return undefined;
+}
+
+function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    exitCode: null,
+    signal: null,
+    durationMs,
+    timedOut: false,
+    interrupted: false,
+    logFile,
+    outputTail: `runner failed: ${message}`,
+  };
+}
+
+/**
+ * One run of the experiment in a slot: check out the commit, run it with the slot's environment, check the
+ * protected files, measure. What went wrong is part of the outcome, never an exception.
+ */
+export async function runOnce(context: LoopContext, options: RunOnceOptions): Promise<RunOutcome> {
+  const { workspace, state } = context;
+  const { slot, commit, trial, sample, of, role, judge } = options;
+  await slot.worktree.checkout(commit);
+  const directory = slot.worktree.directory;
+  context.emit({
+    type: "run-start",
+    trial: trial.id,
+    sample,
+    of,
+    role: role === "holdout-incumbent" ? "holdout" : role,
+    slot: slot.index,
+  });
+  const logFile = join(workspace.stateDirectory, "logs", `${logName(trial.id, role, sample, of)}.log`);
+  // The run stops when the research does, or when its curve says it is hopeless.
+  const controller = new AbortController();
+  const stopWithResearch = () => controller.abort(context.abortSignal.reason);
+  if (context.abortSignal.aborted) stopWithResearch();
+  context.abortSignal.addEventListener("abort", stopWithResearch, { once: true });
+  const curve: Curve = [];
+  let pruned: string | undefined;
+  const readProgress = judge.objective.readProgress?.bind(judge.objective);
+  const started = context.now();
+  let result: RunResult;
+  try {
+    result = await judge.runner.run({
+      directory,
+      trial: trial.id,
+      sample,
+      slot: slot.index,
+      logFile,
+      env: {
+        ...context.options.env,
+        ...slot.env,
+        AUTORESEARCH_TAG: state.tag,
+        [stateVariable]: workspace.stateDirectory,
+        AUTORESEARCH_TRIAL: String(trial.id),
+        AUTORESEARCH_SAMPLE: String(sample),
+        AUTORESEARCH_SLOT: String(slot.index),
+        [context.options.evaluation.seedVariable]: String(sample),
+      },
+      onLine: (line) => {
+        context.emit({ type: "run-line", trial: trial.id, line, slot: slot.index }, { droppable: true });
+        if (readProgress === undefined || pruned !== undefined) return;
+        const point = readProgress(line);
+        if (point === undefined || !Number.isFinite(point.progress) || !Number.isFinite(point.value)) return;
+        curve.push([point.progress, point.value]);
+        context.emit(
+          { type: "run-progress", trial: trial.id, slot: slot.index, ...point },
+          { droppable: true },
+        );
+        const hopeless = options.onProgress?.(point);
+        if (hopeless !== undefined) {
+          pruned = `stopped early at progress ${point.progress}: ${judge.objective.metric} ${point.value} is worse than the ${hopeless}`;
+          controller.abort(new Error(pruned));
+        }
+      },
+      onStart: ({ pid }) => {
+        trial.processGroups.push(pid);
+        // Synchronously, so the group is on disk before the experiment gets far.
+        writeInFlightSync(workspace.stateDirectory, trial);
+      },
+      abortSignal: controller.signal,
+    });
+  } catch (error) {
+    result = {
+      ...runnerFailure(error, logFile, context.now() - started),
+      interrupted: controller.signal.aborted,
+    };
+  } finally {
+    context.abortSignal.removeEventListener("abort", stopWithResearch);
+  }
+  // A pruned run was stopped by us, not by the research.
+  if (pruned !== undefined && !context.abortSignal.aborted) result = { ...result, interrupted: false };
+  else pruned = undefined;
+  const tampered = await slot.worktree.changedProtectedFiles();
+  const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
+  let measurement = emptyMeasurement;
+  if (ran && pruned === undefined) {
+    try {
+      measurement = await judge.objective.measure({
+        run: result,
+        directory,
+        abortSignal: context.abortSignal,
+      });
+    } catch (error) {
+      // An objective that throws is a failed measurement of this run, not a failure of the research.
+      if (context.abortSignal.aborted) result = { ...result, interrupted: true };
+      const message = error instanceof Error ? error.message : String(error);
+      measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
+    }
+  }
+  context.emit({ type: "run-end", trial: trial.id, result, measurement, slot: slot.index });
+  return { result, measurement, failure: classifyRun(result, measurement, tampered, pruned), curve };
+}
