@@ -18,6 +18,7 @@ export { formatResultsRow, resultsHeader } from "./ledgers/results-tsv.js";
 export { runResearch, streamResearch } from "./loop/research.js";
 export type { ResearchOptions, RunResearchOptions } from "./loop/research-options.js";
 export {
+  isComputeOver,
   isCostOver,
   isStalled,
   isTargetReached,

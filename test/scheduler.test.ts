@@ -141,6 +141,36 @@ describe("the scheduler over slots", () => {
     expect(gitSync(directory, "show", "autoresearch/clash:a.txt")).toBe("2");
   });
 
+  it("shows a proposer the trials still running, so it does not propose them again", async () => {
+    const directory = repository();
+    const seen = new Map<number, number[]>();
+    await runResearch({
+      directory,
+      tag: "seen",
+      slots: 2,
+      objective: objective(),
+      runner: runner(),
+      mutator: defineMutator({
+        name: "watcher",
+        async propose({ directory: worktree, trial, running }) {
+          seen.set(
+            trial,
+            (running ?? []).map((each) => each.id),
+          );
+          // Trial 1 runs long; trial 2 is quick, so trial 3 is proposed while trial 1 still runs.
+          const files: Record<string, string> =
+            trial === 1 ? { "a.txt": "1\n", "sleep.txt": "2000\n" } : { "b.txt": `${trial}\n` };
+          for (const [file, content] of Object.entries(files)) await writeFile(join(worktree, file), content);
+          return { type: "edit", description: `idea ${trial}` };
+        },
+      }),
+      scope,
+      stopWhen: isTrialCount(4),
+    });
+    expect(seen.get(3)).toContain(1);
+    expect(seen.get(3)).not.toContain(3);
+  });
+
   it("proposes the next trial while the current one runs when proposing ahead", async () => {
     const directory = repository({ "sleep.txt": "800\n" });
     const events: ResearchEvent[] = [];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { evaluationSchema } from "../loop/research-options.js";
+import { earlyStoppingSchema, evaluationSchema, slotSchema } from "../loop/research-options.js";
 import type { AgentMutatorOptions } from "../mutators/agent-mutator.js";
 import type { LlmMutatorOptions } from "../mutators/llm-mutator.js";
 import type { PatchQueueMutatorOptions } from "../mutators/patch-queue-mutator.js";
@@ -43,6 +43,8 @@ export const stopSchema = z.object({
   /** Stop once the incumbent reaches this value. */
   target: z.number().optional(),
   maxCostUsd: z.number().positive().optional(),
+  /** Stop once the experiments used this many slot-hours of compute (all runs, summed over slots). */
+  maxComputeHours: z.number().positive().optional(),
 });
 
 /**
@@ -84,6 +86,11 @@ export const configSchema = z.object({
   repairAttempts: z.number().int().min(0).default(0),
   env: z.record(z.string(), z.string()).default({}),
   maxConsecutiveFailures: z.number().int().min(1).default(5),
+  slots: z.union([z.number().int().min(1), z.array(slotSchema).min(1)]).optional(),
+  gpus: z.literal("auto").optional(),
+  proposeAhead: z.number().int().min(0).optional(),
+  maxConcurrentProposals: z.number().int().min(1).optional(),
+  earlyStopping: earlyStoppingSchema.optional(),
 });
 
 /** What `defineConfig` accepts. */

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { AutoresearchError, ConfigurationError } from "../errors/autoresearch-error.js";
 import type { ResearchOptions } from "../loop/research-options.js";
 import {
+  isComputeOver,
   isCostOver,
   isStalled,
   isTargetReached,
@@ -65,6 +66,7 @@ export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopC
   if (stop.patience !== undefined) conditions.push(isStalled(stop.patience));
   if (stop.target !== undefined) conditions.push(isTargetReached(stop.target));
   if (stop.maxCostUsd !== undefined) conditions.push(isCostOver(stop.maxCostUsd));
+  if (stop.maxComputeHours !== undefined) conditions.push(isComputeOver(stop.maxComputeHours));
   return conditions;
 }
 
@@ -102,5 +104,12 @@ export async function resolveConfig(config: Config, directory: string): Promise<
     repairAttempts: config.repairAttempts,
     env: config.env,
     maxConsecutiveFailures: config.maxConsecutiveFailures,
+    ...(config.slots === undefined ? {} : { slots: config.slots }),
+    ...(config.gpus === undefined ? {} : { gpus: config.gpus }),
+    ...(config.proposeAhead === undefined ? {} : { proposeAhead: config.proposeAhead }),
+    ...(config.maxConcurrentProposals === undefined
+      ? {}
+      : { maxConcurrentProposals: config.maxConcurrentProposals }),
+    ...(config.earlyStopping === undefined ? {} : { earlyStopping: config.earlyStopping }),
   };
 }

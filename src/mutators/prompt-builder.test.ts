@@ -35,6 +35,27 @@ function longHistory(count: number): TrialRecord[] {
 }
 
 describe("buildProposalPrompt", () => {
+  it("lists the trials running in parallel as ideas not to propose again, and nothing when there are none", () => {
+    const { prompt } = buildProposalPrompt(
+      input({
+        trial: 7,
+        running: [
+          {
+            id: 5,
+            description: "raise the learning rate to 0.04",
+            parent: "a".repeat(40),
+            changedFiles: ["train.py"],
+          },
+          { id: 6, description: "use rotary embeddings", parent: "a".repeat(40), changedFiles: [] },
+        ],
+      }),
+    );
+    expect(prompt).toContain("# Running now, results not in yet");
+    expect(prompt).toContain("- #5: raise the learning rate to 0.04 (train.py)");
+    expect(prompt).toContain("- #6: use rotary embeddings");
+    expect(buildProposalPrompt(input()).prompt).not.toContain("Running now");
+  });
+
   it("tells the instructions, scope, metric direction, baseline and best", () => {
     const best = record({ id: 4, status: "keep", metric: 1.1, description: "use rotary embeddings" });
     const { system, prompt } = buildProposalPrompt(

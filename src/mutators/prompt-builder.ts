@@ -1,4 +1,4 @@
-import type { Scope } from "../spec/mutator.js";
+import type { RunningTrial, Scope } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
 
 /** Bounds that keep the prompt's size fixed however long the research runs. All sizes are in characters. */
@@ -48,6 +48,8 @@ export interface ProposalPromptInput {
   keptDiffs?: readonly TrialDiff[];
   /** A crashed trial to repair instead of trying a new idea. */
   repair?: { trial: TrialRecord; logTail: string; attempt: number; diff?: string };
+  /** Trials proposed or running in parallel right now, without a result yet: ideas not to propose again. */
+  running?: readonly RunningTrial[];
   /**
    * How the proposer ends: `tool` when it calls a `finish` tool (the LLM proposer), `description-line` when it
    * prints `DESCRIPTION:` and `RATIONALE:` lines (coding-agent CLIs).
@@ -205,6 +207,16 @@ export function buildProposalPrompt(input: ProposalPromptInput): ProposalPrompt 
   ];
   sections.push(`# Where things stand\n\n${status.join("\n")}`);
   sections.push(`# History\n\n${historySection(input, limits)}`);
+  const running = input.running ?? [];
+  if (running.length > 0) {
+    const lines = running.map(
+      (trial) =>
+        `- #${trial.id}: ${oneLine(trial.description, 200)}${trial.changedFiles.length > 0 ? ` (${trial.changedFiles.slice(0, 5).join(", ")})` : ""}`,
+    );
+    sections.push(
+      `# Running now, results not in yet\n\nThese ideas are being measured in parallel right now. Do not propose them again; propose something different.\n\n${lines.join("\n")}`,
+    );
+  }
 
   const diffs = diffsSection(input.keptDiffs ?? [], limits);
   if (diffs) sections.push(`# Changes that were kept, most recent first\n\n${diffs}`);

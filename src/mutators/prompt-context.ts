@@ -100,6 +100,7 @@ export async function prepareProposalPrompt(options: ProposalPromptOptions): Pro
     incumbent: propose.incumbent,
     keptDiffs,
     ...(repair ? { repair } : {}),
+    ...(propose.running === undefined ? {} : { running: propose.running }),
     finish: options.finish,
     ...(options.limits ? { limits: options.limits } : {}),
   });
