@@ -198,6 +198,40 @@ describe("createProgressRenderer", () => {
     expect(stream.text).toMatch(/\x1b\[\d+F\x1b\[0J/);
   });
 
+  it("shows one line per slot while several trials run at once", () => {
+    const stream = new FakeStream(true);
+    let clock = 0;
+    renderer = createProgressRenderer({
+      stream,
+      timeoutMs: 300_000,
+      now: () => clock,
+      refreshMs: 0,
+      color: false,
+    });
+    renderer.handle({ type: "trial-start", trial: 5, kind: "proposal", parent: "a", slot: 1 });
+    renderer.handle({ type: "trial-start", trial: 4, kind: "proposal", parent: "a", slot: 0 });
+    renderer.handle({
+      type: "proposal-end",
+      trial: 4,
+      proposal: { type: "edit", description: "DEPTH 8 -> 10" },
+      changedFiles: [],
+      durationMs: 1,
+    });
+    renderer.handle({ type: "run-start", trial: 4, sample: 0, of: 1, role: "candidate", slot: 0 });
+    clock = 60_000;
+    renderer.handle({ type: "run-line", trial: 4, line: "step 100 | loss: 3.5", slot: 0 });
+    const lastBlock = stream.text.slice(stream.text.lastIndexOf("\x1b[0J") + 4).split("\n");
+    expect(lastBlock[0]).toBe(
+      `slot 0  trial 4  ${"█".repeat(5)}${"░".repeat(19)} 1m 00s  running  DEPTH 8 -> 10  step 100 | loss: 3.5`,
+    );
+    expect(lastBlock[1]).toBe("slot 1  trial 5  1m 00s  proposing  proposing…");
+    renderer.handle({ type: "trial-end", record: { ...first, id: 4 }, best: first });
+    const afterEnd = stream.text.slice(stream.text.lastIndexOf("\x1b[0J") + 4).split("\n");
+    // The finished trial's line, then, with one trial left, the usual three-line block.
+    expect(afterEnd[0]).toMatch(/^trial 4 {2}keep/);
+    expect(afterEnd[1]).toBe("trial 5  proposal  proposing…");
+  });
+
   it("colours only in a TTY, and not with NO_COLOR", () => {
     const colored = new FakeStream(true);
     renderer = createProgressRenderer({ stream: colored, refreshMs: 0, color: true });

@@ -6,9 +6,12 @@ import {
   createCommandRunner,
   createMetricObjective,
   defineMutator,
+  formatStatusTable,
   isTrialCount,
   type ResearchEvent,
+  readStatus,
   runResearch,
+  writeReport,
 } from "../src/index.js";
 import { createRepository, gitSync } from "./helpers/repository.js";
 
@@ -93,6 +96,13 @@ describe("the scheduler over slots", () => {
     expect(
       readFileSync(join(directory, ".autoresearch/four/ledger.jsonl"), "utf8").trim().split("\n"),
     ).toHaveLength(13);
+    // The report and status show the slots.
+    const { file } = await writeReport({ directory, tag: "four" });
+    const html = readFileSync(file, "utf8");
+    expect(html).toContain("<th>slot</th>");
+    expect(html).toMatch(/<dt>Slots<\/dt><dd>4<small>[\d.]+% busy<\/small>/);
+    const status = formatStatusTable(await readStatus({ directory, tag: "four" }));
+    expect(status).toMatch(/compute .* over 4 slots/);
   });
 
   it("lands two independent improvements proposed from the same incumbent, the later one measured again on top", async () => {
@@ -241,5 +251,16 @@ describe("early stopping", () => {
     expect(good?.status).toBe("keep");
     expect(good?.curve).toHaveLength(20);
     expect(good?.metric).toBeCloseTo(3.4, 6);
+    // The report draws the curves: the baseline's, the kept one's and the pruned one's, where it stopped.
+    const { file } = await writeReport({ directory, tag: "prune" });
+    const html = readFileSync(file, "utf8");
+    expect(html).toContain("Learning curves (val_loss, by progress)");
+    expect(html).toContain("runs stopped early (pruned)");
+    const markdown = await writeReport({ directory, tag: "prune", format: "md" });
+    expect(markdown.files.map((each) => each.split("/").pop())).toEqual([
+      "report.md",
+      "report.svg",
+      "report-curves.svg",
+    ]);
   });
 });

@@ -14,7 +14,7 @@ export interface ProgressChartOptions {
 }
 
 /** Colours by category; kept trials stand out, discards recede, failures are red. */
-const palette: Record<string, string> = {
+export const palette: Record<string, string> = {
   baseline: "#2f6fdb",
   keep: "#1a9e4b",
   discard: "#b9b9b9",
@@ -22,6 +22,7 @@ const palette: Record<string, string> = {
   timeout: "#e8710a",
   invalid: "#8e5cc2",
   interrupted: "#7f7f7f",
+  pruned: "#c9a227",
 };
 
 // An "x": vega's built-in `cross` is a plus sign, and a plain path keeps the mark a single stroked symbol.
@@ -269,8 +270,13 @@ export async function renderProgressChart(
   data: ReportData,
   options: ProgressChartOptions = {},
 ): Promise<string> {
+  return renderVegaLite(buildProgressChartSpec(data, options));
+}
+
+/** Renders any vega-lite spec to a standalone SVG string, headlessly; the libraries load on first use. */
+export async function renderVegaLite(spec: TopLevelSpec): Promise<string> {
   const [vega, vegaLite] = await loadLibraries();
-  const compiled = vegaLite.compile(buildProgressChartSpec(data, options));
+  const compiled = vegaLite.compile(spec);
   const view = new vega.View(vega.parse(compiled.spec), { renderer: "none" });
   try {
     return await view.toSVG();

@@ -88,6 +88,7 @@ export function formatTrialLine(
 
 interface CurrentTrial {
   trial: number;
+  slot: number | undefined;
   kind: TrialKind;
   startedAt: number;
   runStartedAt: number | undefined;
@@ -116,7 +117,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let metric: string | undefined;
   let best: TrialRecord | undefined;
   let baseline: TrialRecord | undefined;
-  let current: CurrentTrial | undefined;
+  // Trials under way, by number: one at a time, or one per slot when the research runs several.
+  const currents = new Map<number, CurrentTrial>();
   const counts = { keep: 0, discard: 0, crash: 0, other: 0 };
   let drawn = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -147,20 +149,49 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     return text;
   }
 
-  function block(): string[] {
-    const lines: string[] = [];
-    if (current !== undefined) {
-      const head = `trial ${current.trial}  ${current.kind}${current.description === undefined ? "  proposing…" : `  ${current.description}`}`;
-      lines.push(colors.bold(clip(head)));
-      const elapsed = now() - (current.runStartedAt ?? current.startedAt);
-      const phase = current.run ?? "proposing";
-      lines.push(
-        timeoutMs === undefined
-          ? `${formatDuration(elapsed)}  ${phase}`
-          : `${bar(elapsed, timeoutMs)} ${formatDuration(elapsed)} / ${formatDuration(timeoutMs)}  ${phase}`,
+  function phaseOf(current: CurrentTrial): { elapsed: number; phase: string } {
+    return {
+      elapsed: now() - (current.runStartedAt ?? current.startedAt),
+      phase: current.run ?? "proposing",
+    };
+  }
+
+  function single(current: CurrentTrial): string[] {
+    const head = `trial ${current.trial}  ${current.kind}${current.description === undefined ? "  proposing…" : `  ${current.description}`}`;
+    const { elapsed, phase } = phaseOf(current);
+    return [
+      colors.bold(clip(head)),
+      timeoutMs === undefined
+        ? `${formatDuration(elapsed)}  ${phase}`
+        : `${bar(elapsed, timeoutMs)} ${formatDuration(elapsed)} / ${formatDuration(timeoutMs)}  ${phase}`,
+      colors.dim(clip(current.lastMetricLine ?? "")),
+    ];
+  }
+
+  /** One line per trial under way when several run at once, ordered by slot. */
+  function slotted(): string[] {
+    const ordered = [...currents.values()].sort(
+      (a, b) =>
+        (a.slot ?? Number.MAX_SAFE_INTEGER) - (b.slot ?? Number.MAX_SAFE_INTEGER) || a.trial - b.trial,
+    );
+    return ordered.map((current) => {
+      const { elapsed, phase } = phaseOf(current);
+      const where = current.slot === undefined ? "ahead " : `slot ${current.slot}`;
+      const time =
+        timeoutMs === undefined || current.runStartedAt === undefined
+          ? formatDuration(elapsed)
+          : `${bar(elapsed, timeoutMs)} ${formatDuration(elapsed)}`;
+      const metricText =
+        current.lastMetricLine === undefined ? "" : `  ${colors.dim(current.lastMetricLine)}`;
+      return clip(
+        `${where}  trial ${current.trial}  ${time}  ${phase}  ${current.description ?? "proposing…"}${metricText}`,
       );
-      lines.push(colors.dim(clip(current.lastMetricLine ?? "")));
-    }
+    });
+  }
+
+  function block(): string[] {
+    const lines: string[] =
+      currents.size === 1 ? single([...currents.values()][0] as CurrentTrial) : slotted();
     const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
     lines.push(clip(`${bestText()}  ·  ${tally}`));
     return lines;
@@ -218,20 +249,22 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           break;
         }
         case "trial-start":
-          current = {
+          currents.set(event.trial, {
             trial: event.trial,
+            slot: event.slot,
             kind: event.kind,
             startedAt: now(),
             runStartedAt: undefined,
             description: event.repair === undefined ? undefined : `repair of trial ${event.repair.trial.id}`,
             run: undefined,
             lastMetricLine: undefined,
-          };
+          });
           draw();
           startTimer();
           break;
-        case "proposal-end":
-          if (current?.trial === event.trial) {
+        case "proposal-end": {
+          const current = currents.get(event.trial);
+          if (current !== undefined) {
             if (event.proposal.type === "edit")
               current.description = truncate(event.proposal.description, 72);
             else if (event.proposal.type === "failed")
@@ -239,8 +272,11 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
             draw();
           }
           break;
-        case "run-start":
-          if (current?.trial === event.trial) {
+        }
+        case "run-start": {
+          const current = currents.get(event.trial);
+          if (current !== undefined) {
+            current.slot = event.slot ?? current.slot;
             current.runStartedAt = now();
             current.run =
               event.of > 1 || event.role !== "candidate"
@@ -249,8 +285,10 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
             draw();
           }
           break;
-        case "run-line":
-          if (current?.trial === event.trial && metricLine.test(event.line)) {
+        }
+        case "run-line": {
+          const current = currents.get(event.trial);
+          if (current !== undefined && metricLine.test(event.line)) {
             // The run's own colours and carriage returns would break the redraw.
             current.lastMetricLine = event.line
               .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
@@ -259,6 +297,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
             draw();
           }
           break;
+        }
         case "run-end":
           break;
         case "trial-end": {
@@ -271,14 +310,14 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           else counts.other += 1;
           const line = formatTrialLine(record, best, metric);
           best = event.best ?? best;
-          if (current?.trial === record.id) current = undefined;
-          if (current === undefined) stopTimer();
+          currents.delete(record.id);
+          if (currents.size === 0) stopTimer();
           print(colorLine(record, line));
           break;
         }
         case "research-end": {
           stopTimer();
-          current = undefined;
+          currents.clear();
           const { summary } = event;
           best = summary.best ?? best;
           const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${summary.trials} trials, ${summary.kept} kept, ${bestText()}, ${formatDuration(summary.durationMs)}`;

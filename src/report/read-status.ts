@@ -5,9 +5,18 @@ import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
+import { readAllInFlight } from "../loop/in-flight.js";
 import type { TrialRecord } from "../spec/records.js";
 import { isProcessAlive } from "../workspace/lock.js";
-import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
+import {
+  decimalsFor,
+  formatCost,
+  formatDelta,
+  formatDuration,
+  formatMetric,
+  formatPercent,
+  truncate,
+} from "./format-values.js";
 import { buildReportData, type ReportData } from "./report-data.js";
 
 const readStatusOptionsSchema = z.object({
@@ -53,6 +62,8 @@ export type ResearchStatus =
       lock: LockHolder | undefined;
       /** True while a driver holds the lock and is alive (or cannot be checked from this host). */
       running: boolean;
+      /** Trials under way while the driver runs, with the slot running each (none while it is proposed). */
+      inFlight: { id: number; kind: string; description: string; slot: number | null }[];
     };
 
 /** Reads `.autoresearch/<tag>/lock` (`{ pid, hostname, startedAt }`) and checks whether its holder still runs. */
@@ -131,16 +142,20 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   const records = await readLedgerFile(ledgerFile);
   const lock = await readLock(join(directory, ".autoresearch", tag, "lock"));
   const data = buildReportData(records, { tag, ...(await dataOptionsFor(tag)) });
-  return {
-    type: "tag",
-    directory,
-    tag,
-    ledgerFile,
-    records,
-    data,
-    lock,
-    running: lock !== undefined && lock.alive !== false,
-  };
+  const running = lock !== undefined && lock.alive !== false;
+  const recorded = new Set(records.map((record) => record.id));
+  // A dead driver's markers are what the next start recovers, not trials under way.
+  const inFlight = running
+    ? (await readAllInFlight(join(directory, ".autoresearch", tag)))
+        .filter((trial) => !recorded.has(trial.id))
+        .map((trial) => ({
+          id: trial.id,
+          kind: trial.kind,
+          description: trial.description,
+          slot: trial.slot ?? null,
+        }))
+    : [];
+  return { type: "tag", directory, tag, ledgerFile, records, data, lock, running, inFlight };
 }
 
 export interface FormatStatusOptions {
@@ -205,6 +220,16 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
   lines.push(
     `${data.metric}, ${direction} · ${data.trials} trials · ${data.counts.keep} kept · ${data.counts.discard} discarded · ${data.counts.crash + data.counts.timeout} crashed or timed out`,
   );
+  const budget = [
+    `compute ${formatDuration(data.computeTimeMs)}${data.slots > 1 ? ` over ${data.slots} slots` : ""}`,
+    ...(data.costUsd === null ? [] : [`proposer cost ${formatCost(data.costUsd)}`]),
+    ...(data.counts.pruned > 0 ? [`${data.counts.pruned} stopped early`] : []),
+  ];
+  lines.push(budget.join(" · "));
+  for (const trial of status.inFlight) {
+    const where = trial.slot === null ? "being proposed" : `running in slot ${trial.slot}`;
+    lines.push(`now: trial ${trial.id} ${where}: ${truncate(trial.description, 60)}`);
+  }
   if (data.best !== undefined) {
     const versus =
       data.improvement === undefined || data.best.id === data.baseline?.id

@@ -1,4 +1,5 @@
 import type { TrialRecord } from "../spec/records.js";
+import { renderCurvesChart } from "./curves-chart.js";
 import {
   decimalsFor,
   formatCost,
@@ -139,7 +140,18 @@ function summaryCards(data: ReportData, decimals: number): string {
     ),
   );
   cards.push(card("Wall time", formatDuration(data.wallTimeMs), "first start to last end"));
-  cards.push(card("Compute time", formatDuration(data.computeTimeMs), "sum of experiment runs"));
+  cards.push(
+    card(
+      "Compute time",
+      formatDuration(data.computeTimeMs),
+      data.slots > 1 ? `sum of experiment runs over ${data.slots} slots` : "sum of experiment runs",
+    ),
+  );
+  if (data.slots > 1 && data.wallTimeMs > 0) {
+    cards.push(
+      card("Slots", String(data.slots), `${ratio(data.computeTimeMs / (data.wallTimeMs * data.slots))} busy`),
+    );
+  }
   if (data.tokens !== null) {
     cards.push(
       card(
@@ -199,10 +211,13 @@ export function renderHtmlDocument(options: {
   data: ReportData;
   records: readonly TrialRecord[];
   chartSvg: string;
+  /** The learning curves, when trials recorded them. */
+  curvesSvg?: string | undefined;
   diffs?: ReadonlyMap<number, string> | undefined;
   generatedAt?: Date | undefined;
 }): string {
   const { data, chartSvg, diffs } = options;
+  const slotted = data.slots > 1;
   const decimals = decimalsFor(data.baseline?.metric ?? data.best?.metric ?? 1);
   const recordsById = new Map(options.records.map((record) => [record.id, record]));
   const generatedAt = (options.generatedAt ?? new Date()).toISOString().replace("T", " ").slice(0, 16);
@@ -213,6 +228,7 @@ export function renderHtmlDocument(options: {
     rows.push(
       `<tr id="trial-${row.id}" class="s-${row.status}">` +
         `<td class="num">${row.id}</td>` +
+        (slotted ? `<td class="num">${row.slot ?? ""}</td>` : "") +
         `<td><span class="status ${statusLabel}" title="${escapeHtml(row.reason)}">${statusLabel}</span></td>` +
         `<td class="num">${formatMetric(row.metric, decimals)}</td>` +
         deltaCell(row, data, decimals) +
@@ -244,10 +260,19 @@ ${chartSvg}
 <figcaption>Each dot is a trial: kept ones in green, discarded ones in grey, failures as a red ×
 at the ${data.direction === "minimize" ? "top" : "bottom"} edge (no metric). The green step line is the best so far;
 the dashed line is the baseline. Trials far worse than the baseline are drawn at the edge.</figcaption>
-</figure>
+</figure>${
+    options.curvesSvg === undefined
+      ? ""
+      : `
+<figure class="chart">
+${options.curvesSvg}
+<figcaption>The ${escapeHtml(data.metric)} each run printed as it went: the baseline in blue, kept trials in green,
+others in grey, runs stopped early (pruned) in yellow where they were stopped.</figcaption>
+</figure>`
+  }
 <h2>Trials</h2>
 <table>
-<thead><tr><th>#</th><th>status</th><th>${escapeHtml(data.metric)}</th><th title="metric minus the incumbent's when the trial started">Δ incumbent</th><th>description (click for the diff)</th><th>duration</th><th>tokens</th><th>cost</th></tr></thead>
+<thead><tr><th>#</th>${slotted ? "<th>slot</th>" : ""}<th>status</th><th>${escapeHtml(data.metric)}</th><th title="metric minus the incumbent's when the trial started">Δ incumbent</th><th>description (click for the diff)</th><th>duration</th><th>tokens</th><th>cost</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody>
@@ -265,5 +290,6 @@ export async function renderHtmlReport(
   const { diffs, chart, generatedAt, ...dataOptions } = options;
   const data = buildReportData(records, dataOptions);
   const chartSvg = await renderProgressChart(data, chart);
-  return renderHtmlDocument({ data, records, chartSvg, diffs, generatedAt });
+  const curvesSvg = await renderCurvesChart(data);
+  return renderHtmlDocument({ data, records, chartSvg, curvesSvg, diffs, generatedAt });
 }

@@ -26,11 +26,16 @@ function ratio(value: number | null): string {
 }
 
 /** Markdown summary and trial table from data already computed; the chart is referenced, not inlined. */
-export function renderMarkdownDocument(data: ReportData, chartFile = "report.svg"): string {
+export function renderMarkdownDocument(
+  data: ReportData,
+  chartFile = "report.svg",
+  curvesFile?: string,
+): string {
   const decimals = decimalsFor(data.baseline?.metric ?? data.best?.metric ?? 1);
   const direction = data.direction === "minimize" ? "lower is better" : "higher is better";
   const lines: string[] = [`# autoresearch: ${data.tag}`, "", `${data.metric}, ${direction}.`, ""];
   lines.push(`![progress of ${cell(data.metric)} over the trials](${chartFile})`, "");
+  if (curvesFile !== undefined) lines.push(`![learning curves of ${cell(data.metric)}](${curvesFile})`, "");
   const improvement =
     data.improvement === undefined
       ? ""
@@ -47,7 +52,7 @@ export function renderMarkdownDocument(data: ReportData, chartFile = "report.svg
     `| keep rate | ${ratio(data.keepRate)} (${data.counts.keep} kept, ${data.counts.discard} discarded) |`,
     `| crash rate | ${ratio(data.crashRate)} (${data.counts.crash} crashed, ${data.counts.timeout} timed out) |`,
     `| wall time | ${formatDuration(data.wallTimeMs)} |`,
-    `| compute time | ${formatDuration(data.computeTimeMs)} |`,
+    `| compute time | ${formatDuration(data.computeTimeMs)}${data.slots > 1 ? ` over ${data.slots} slots` : ""} |`,
   );
   if (data.tokens !== null) {
     lines.push(

@@ -32,6 +32,10 @@ export interface ReportRow {
   costUsd: number | null;
   commit: string | null;
   parent: string;
+  /** The slot that ran it, when the research ran trials in parallel. */
+  slot: number | null;
+  /** Its learning curve, when the objective read progress. */
+  curve: [number, number][] | null;
   startedAt: string;
   endedAt: string;
 }
@@ -57,8 +61,10 @@ export interface ReportData {
   crashRate: number | null;
   /** First `startedAt` to last `endedAt`. */
   wallTimeMs: number;
-  /** Sum of the experiment runs' durations. */
+  /** Sum of the experiment runs' durations: compute time in slot-milliseconds. */
   computeTimeMs: number;
+  /** How many slots ran trials (1 for a sequential research). */
+  slots: number;
   /** Sum of the proposers' durations. */
   proposeTimeMs: number;
   tokens: { input: number; output: number; cachedInput: number; total: number } | null;
@@ -68,7 +74,7 @@ export interface ReportData {
   rows: ReportRow[];
 }
 
-const statuses: TrialStatus[] = ["keep", "discard", "crash", "timeout", "invalid", "interrupted"];
+const statuses: TrialStatus[] = ["keep", "discard", "crash", "timeout", "invalid", "interrupted", "pruned"];
 
 function hasMetric(record: TrialRecord): record is TrialRecord & { metric: number } {
   return typeof record.metric === "number" && Number.isFinite(record.metric);
@@ -131,13 +137,19 @@ function parseOptions(options: ReportDataOptions): z.output<typeof reportDataOpt
   return parsed.data;
 }
 
-/** Summary numbers and one row per trial, computed from ledger records alone (no git, no files). */
+/**
+ * Summary numbers and one row per trial, computed from ledger records alone (no git, no files). The running best
+ * follows the ledger's order, which is the order of the keeps even when parallel slots finish trials out of
+ * order; rows come out by trial number.
+ */
 export function buildReportData(
   records: readonly TrialRecord[],
   options: ReportDataOptions = {},
 ): ReportData {
   const parsed = parseOptions(options);
-  const ordered = [...records].sort((a, b) => a.id - b.id);
+  const ordered = [...records];
+  const keptByCommit = new Map<string, TrialRecord>();
+  const slots = new Set<number>();
   const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<TrialStatus, number>;
   const rows: ReportRow[] = [];
   let incumbent: TrialRecord | undefined;
@@ -164,14 +176,18 @@ export function buildReportData(
       if (record.status === "keep") kept += 1;
       if (record.status === "crash" || record.status === "timeout") crashed += 1;
     }
-    const incumbentMetric = incumbent !== undefined && hasMetric(incumbent) ? incumbent.metric : null;
+    // The incumbent it was measured against: the kept trial at its parent, else the running best.
+    const against = keptByCommit.get(record.parent) ?? incumbent;
+    const incumbentMetric = against !== undefined && hasMetric(against) ? against.metric : null;
     const metric = hasMetric(record) ? record.metric : null;
     if (
       record.status === "keep" ||
       (record.kind === "baseline" && incumbent === undefined && metric !== null)
     ) {
       incumbent = record;
+      if (record.commit !== null) keptByCommit.set(record.commit, record);
     }
+    if (record.slot !== undefined) slots.add(record.slot);
     const usage = record.proposer?.usage;
     let tokens: number | null = null;
     if (usage !== undefined) {
@@ -212,6 +228,8 @@ export function buildReportData(
       costUsd: cost !== undefined && Number.isFinite(cost) ? cost : null,
       commit: record.commit,
       parent: record.parent,
+      slot: record.slot ?? null,
+      curve: record.curve !== undefined && record.curve.length > 0 ? record.curve : null,
       startedAt: record.startedAt,
       endedAt: record.endedAt,
     });
@@ -247,11 +265,12 @@ export function buildReportData(
     crashRate: trials === 0 ? null : crashed / trials,
     wallTimeMs: hasTimes ? Math.max(0, lastEnd - firstStart) : 0,
     computeTimeMs,
+    slots: Math.max(1, slots.size),
     proposeTimeMs,
     tokens: sawTokens ? { input, output, cachedInput, total: input + output } : null,
     costUsd: sawCost ? costUsd : null,
     firstStartedAt: hasTimes ? new Date(firstStart).toISOString() : null,
     lastEndedAt: hasTimes ? new Date(lastEnd).toISOString() : null,
-    rows,
+    rows: rows.sort((a, b) => a.id - b.id),
   };
 }

@@ -5,6 +5,7 @@ import { LedgerError } from "../errors/autoresearch-error.js";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
+import { renderCurvesChart } from "./curves-chart.js";
 import { preloadProgressChart, renderProgressChart } from "./progress-chart.js";
 import { renderHtmlDocument } from "./render-html.js";
 import { renderJsonReport } from "./render-json.js";
@@ -112,19 +113,27 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       : undefined;
   diffs?.catch(() => {});
   const chartSvg = await renderProgressChart(data, parsed.data.chart ?? {});
+  const curvesSvg = await renderCurvesChart(data);
   abortSignal?.throwIfAborted();
 
   if (diffs === undefined) {
     const chartFile = join(dirname(file), `${basename(file, extname(file))}.svg`);
     await writeFileAtomically(chartFile, chartSvg);
-    await writeFileAtomically(file, renderMarkdownDocument(data, basename(chartFile)));
-    return { file, files: [file, chartFile] };
+    if (curvesSvg === undefined) {
+      await writeFileAtomically(file, renderMarkdownDocument(data, basename(chartFile)));
+      return { file, files: [file, chartFile] };
+    }
+    const curvesFile = join(dirname(file), `${basename(file, extname(file))}-curves.svg`);
+    await writeFileAtomically(curvesFile, curvesSvg);
+    await writeFileAtomically(file, renderMarkdownDocument(data, basename(chartFile), basename(curvesFile)));
+    return { file, files: [file, chartFile, curvesFile] };
   }
 
   const html = renderHtmlDocument({
     data,
     records,
     chartSvg,
+    curvesSvg,
     diffs: await diffs,
     generatedAt: parsed.data.generatedAt,
   });
