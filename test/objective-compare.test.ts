@@ -143,3 +143,81 @@ describe("noise", () => {
     expect(keptByWelch).toBeLessThanOrEqual(5);
   });
 });
+
+describe("compare with the default, noise-aware rule", () => {
+  const objective = createMetricObjective({ metric: "val_bpb", direction: "minimize" });
+
+  it("is the default, tells the loop it wants a noise floor, and is plain threshold without one", () => {
+    expect(objective.noiseAware).toBe(true);
+    const without = objective.compare({ candidate: [0.9712], incumbent: [0.9791] });
+    expect(without).toMatchObject({ better: true, rule: "threshold" });
+    expect(
+      createMetricObjective({ metric: "x", direction: "minimize", decision: { rule: "threshold" } })
+        .noiseAware,
+    ).toBe(false);
+  });
+
+  it("keeps any strict improvement of a deterministic target (noise floor 0)", () => {
+    const kept = objective.compare({
+      candidate: [0.979],
+      incumbent: [0.9791, 0.9791],
+      noiseFloor: 0,
+      noiseRuns: 2,
+    });
+    expect(kept.better).toBe(true);
+    expect(kept.rule).toBe("noise");
+    expect(kept.reason).toContain("deterministic");
+  });
+
+  it("screens one run against a t prediction bound of the noise floor", () => {
+    // sd 0.002 from 5 runs (4 df): one run must beat the mean of 5 by t(0.95, 4)·0.002·√(1 + 1/5) ≈ 0.00467.
+    const incumbent = [0.98, 0.979, 0.981, 0.98, 0.98];
+    const near = objective.compare({ candidate: [0.976], incumbent, noiseFloor: 0.002, noiseRuns: 5 });
+    expect(near.better).toBe(false);
+    expect(near.reason).toMatch(/within the noise \(2σ < 2\.33\d*σ\): discarded/);
+    const far = objective.compare({ candidate: [0.975], incumbent, noiseFloor: 0.002, noiseRuns: 5 });
+    expect(far.better).toBe(true);
+    expect(far.reason).toContain("beyond the noise");
+    expect(far.reason).toContain("to confirm");
+    expect(far.statistics?.screenBound).toBeCloseTo(2.131847 * 0.002 * Math.sqrt(1.2), 6);
+  });
+
+  it("decides a confirmed candidate on the fresh runs alone, with the noise floor's degrees of freedom pooled in", () => {
+    const screened = [0.97];
+    const incumbent = [0.98, 0.979, 0.981, 0.98, 0.98];
+    // A consistent gain of about 5σ on fresh runs of both sides: kept.
+    const real = objective.compare({
+      candidate: [...screened, 0.9702, 0.9699, 0.9705],
+      incumbent,
+      noiseFloor: 0.002,
+      noiseRuns: 5,
+      confirmation: { candidate: [0.9702, 0.9699, 0.9705], incumbent: [0.9801, 0.9795, 0.9803] },
+    });
+    expect(real.better).toBe(true);
+    expect(real.reason).toMatch(/confirmed on 3 fresh runs each: -0\.00976667, p=.* < 0\.005: kept/);
+    // pooled sd² = (4·0.002² + SS_c + SS_i) / (4 + 2 + 2); t = improvement / (sd·√(2/3)).
+    const statistics = real.statistics ?? {};
+    expect(statistics.df).toBe(8);
+    // The lucky screening run alone does not carry it: the fresh runs show no gain, so it is discarded.
+    const lucky = objective.compare({
+      candidate: [...screened, 0.9801, 0.9795, 0.9799],
+      incumbent,
+      noiseFloor: 0.002,
+      noiseRuns: 5,
+      confirmation: { candidate: [0.9801, 0.9795, 0.9799], incumbent: [0.98, 0.9797, 0.9801] },
+    });
+    expect(lucky.better).toBe(false);
+    expect(lucky.reason).toMatch(/: discarded$/);
+  });
+
+  it("stays available as Karpathy's strictly-better rule by name", () => {
+    const strict = createMetricObjective({
+      metric: "val_bpb",
+      direction: "minimize",
+      decision: { rule: "strictly-better" },
+      minImprovement: 0.1,
+    });
+    const kept = strict.compare({ candidate: [0.97909], incumbent: [0.9791], noiseFloor: 0.01 });
+    expect(kept).toMatchObject({ better: true, rule: "strictly-better" });
+  });
+});

@@ -206,7 +206,14 @@ describe("the scheduler over slots", () => {
     // Trial 2 was proposed before trial 1's run ended, and trial 3 before trial 2's; all three ran.
     expect(order.indexOf("proposed 2")).toBeLessThan(order.indexOf("ran 1"));
     expect(order.indexOf("proposed 3")).toBeLessThan(order.indexOf("ran 2"));
-    expect(order.filter((entry) => entry.startsWith("ran"))).toEqual(["ran 0", "ran 1", "ran 2", "ran 3"]);
+    // (The baseline runs twice: a deterministic target shows itself so, and nothing else runs twice.)
+    expect(order.filter((entry) => entry.startsWith("ran"))).toEqual([
+      "ran 0",
+      "ran 0",
+      "ran 1",
+      "ran 2",
+      "ran 3",
+    ]);
   });
 });
 

@@ -50,8 +50,18 @@ async function keepsOnPureNoise(
 }
 
 describe("decisions that survive noise", () => {
-  it("keeps nothing of 50 pure-noise trials with the noise-aware policy, where the naive rule keeps several", async () => {
+  it("keeps nothing of 50 pure-noise trials by default or with the welch policy, where the naive rule keeps several", async () => {
     const naive = await keepsOnPureNoise(
+      {
+        objective: createMetricObjective({
+          metric: "score",
+          direction: "minimize",
+          decision: { rule: "strictly-better" },
+        }),
+      },
+      7,
+    );
+    const byDefault = await keepsOnPureNoise(
       { objective: createMetricObjective({ metric: "score", direction: "minimize" }) },
       7,
     );
@@ -68,9 +78,10 @@ describe("decisions that survive noise", () => {
       7,
     );
     console.log(
-      `pure noise, 50 trials: naive strictly-better rule kept ${naive}, noise-aware policy kept ${aware}`,
+      `pure noise, 50 trials: naive strictly-better rule kept ${naive}, the default kept ${byDefault}, the welch policy kept ${aware}`,
     );
     expect(naive).toBeGreaterThanOrEqual(3);
+    expect(byDefault).toBe(0);
     expect(aware).toBe(0);
   });
 

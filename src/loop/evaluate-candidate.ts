@@ -2,6 +2,7 @@ import type { Comparison, TrialRecord, TrialStatus } from "../spec/records.js";
 import { shouldStopEarly } from "./early-stopping.js";
 import type { InFlightTrial } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
+import { autoBaselineRuns, autoConfirmRuns } from "./research-options.js";
 import { runOnce } from "./run-once.js";
 import type { Evaluation, RunOutcome } from "./trial-record.js";
 
@@ -58,10 +59,19 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
   const incumbentSamples: number[] = [];
   let last: RunOutcome | undefined;
   let runMs = 0;
-  const repeats = isBaseline ? (evaluation.baselineRepeats ?? evaluation.repeats) : evaluation.repeats;
+  const noiseAware = objective.noiseAware === true;
   const referenceCommit = reference?.commit ?? undefined;
   const incumbentRuns = isBaseline || referenceCommit === undefined ? 0 : evaluation.incumbentRepeats;
   const rechecked = referenceCommit === undefined ? [] : state.rechecks(referenceCommit);
+  const noise = state.noiseFloor();
+  // "auto": a noisy target's candidate that looks better is confirmed against fresh runs of the incumbent.
+  const confirmRuns =
+    evaluation.confirm === "auto"
+      ? noiseAware && (noise ?? 0) > 0
+        ? autoConfirmRuns
+        : 0
+      : evaluation.confirm;
+  const confirmIncumbent = evaluation.confirm === "auto" ? confirmRuns > 0 : incumbentRuns > 0;
   const earlyStopping = context.options.earlyStopping;
   const onProgress =
     isBaseline || earlyStopping === undefined
@@ -122,29 +132,51 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
     ...extra,
   });
 
-  const failure = await runBatch(0, repeats, incumbentRuns);
+  if (isBaseline) {
+    const { baselineRepeats } = evaluation;
+    const first =
+      typeof baselineRepeats === "number"
+        ? baselineRepeats
+        : noiseAware
+          ? Math.max(2, evaluation.repeats)
+          : evaluation.repeats;
+    const failure = await runBatch(0, first, 0);
+    if (failure !== undefined) return ended(failure);
+    // Runs that differ mean a noisy target: measure enough of them for a noise floor worth deciding against.
+    const noisy = samples.some((value) => value !== samples[0]);
+    if (baselineRepeats === "auto" && noiseAware && noisy && samples.length < autoBaselineRuns) {
+      const more = await runBatch(samples.length, autoBaselineRuns - samples.length, 0);
+      if (more !== undefined) return ended(more);
+    }
+    return ended({ status: "keep", reason: "baseline" });
+  }
+
+  const failure = await runBatch(0, evaluation.repeats, incumbentRuns);
   if (failure !== undefined) return ended(failure);
-  if (isBaseline) return ended({ status: "keep", reason: "baseline" });
   const measurement = (last as RunOutcome | undefined)?.measurement;
   if (measurement !== undefined && measurement.violations.length > 0) {
     return ended({ status: "discard", reason: `constraint violated: ${measurement.violations.join("; ")}` });
   }
-  const noise = state.noiseFloor();
-  const compare = () =>
+  const noiseRuns = state.baseline()?.samples?.length;
+  const compare = (confirmation?: { candidate: number[]; incumbent: number[] }) =>
     objective.compare({
       candidate: samples,
-      incumbent: incumbentRuns > 0 && rechecked.length > 0 ? rechecked : samplesOf(reference),
+      incumbent:
+        incumbentRuns > 0 && rechecked.length > 0 ? rechecked : [...samplesOf(reference), ...rechecked],
       ...(noise === undefined ? {} : { noiseFloor: noise }),
+      ...(noiseRuns === undefined ? {} : { noiseRuns }),
+      ...(confirmation === undefined ? {} : { confirmation }),
     });
   let comparison = compare();
-  if (comparison.better && evaluation.confirm > 0) {
-    const confirmFailure = await runBatch(
-      samples.length,
-      evaluation.confirm,
-      incumbentRuns > 0 ? evaluation.confirm : 0,
-    );
+  if (comparison.better && confirmRuns > 0) {
+    const screened = samples.length;
+    const freshFrom = incumbentSamples.length;
+    const confirmFailure = await runBatch(screened, confirmRuns, confirmIncumbent ? confirmRuns : 0);
     if (confirmFailure !== undefined) return ended(confirmFailure);
-    comparison = compare();
+    comparison = compare({
+      candidate: samples.slice(screened),
+      incumbent: incumbentSamples.slice(freshFrom),
+    });
   }
   let holdout: TrialRecord["holdout"];
   let reason = comparison.reason;

@@ -26,21 +26,30 @@ const count = (minimum: number) => z.number().int().min(minimum);
 export const evaluationSchema = z.object({
   /** Runs per candidate, each with its own seed. */
   repeats: count(1).default(1),
-  /** Runs of the unchanged code at the start, to estimate the noise floor. Defaults to `repeats`. */
-  baselineRepeats: count(1).optional(),
+  /**
+   * Runs of the unchanged code at the start, for the noise floor. `"auto"` (default): with a noise-aware objective
+   * (the metric objective's default rule), two runs, and up to five when those two differ; otherwise `repeats`.
+   */
+  baselineRepeats: z.union([count(1), z.literal("auto")]).default("auto"),
   /** Re-runs of the incumbent per candidate, interleaved with the candidate's runs, for a paired comparison. */
   incumbentRepeats: count(0).default(0),
   /**
    * Cheap-then-confirm: with `repeats: 1`, a candidate that looks better is run `confirm` more times (and the
-   * incumbent as often, when `incumbentRepeats` > 0) before it may be kept.
+   * incumbent as often, when `incumbentRepeats` > 0) before it may be kept. `"auto"` (default): with a noise-aware
+   * objective and a noisy target, 3 more runs of the candidate and 3 fresh runs of the incumbent; otherwise none.
    */
-  confirm: count(0).default(0),
+  confirm: z.union([count(0), z.literal("auto")]).default("auto"),
   /** The environment variable that carries each run's seed to the experiment. */
   seedVariable: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
     .default("AUTORESEARCH_SEED"),
 });
+
+/** Runs of the candidate and of the incumbent that `confirm: "auto"` makes for a noisy target. */
+export const autoConfirmRuns = 3;
+/** The most runs `baselineRepeats: "auto"` makes when the first two differ. */
+export const autoBaselineRuns = 5;
 
 const environmentName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
 

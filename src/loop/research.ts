@@ -185,6 +185,7 @@ async function drive(
       branch: workspace.branch,
       baseline: finalState.baseline,
       best: finalState.best,
+      direction: objective.direction,
       records,
       trials: state.sessionRecords.length,
       kept: state.sessionRecords.filter((record) => record.status === "keep" && record.kind !== "baseline")

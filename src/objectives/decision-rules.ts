@@ -1,7 +1,7 @@
 import { mean, sampleStandardDeviation, sampleVariance } from "simple-statistics";
 import type { Direction } from "../spec/objective.js";
 import type { Comparison } from "../spec/records.js";
-import { studentTCdf } from "./student-t.js";
+import { studentTCdf, studentTQuantile } from "./student-t.js";
 
 export interface RuleOptions {
   metric: string;
@@ -165,4 +165,117 @@ export function compareByWelch(
     verdict = `${test} but improvement ${formatNumber(summary.improvement)} < minimum ${formatNumber(minImprovement)}: discarded`;
   }
   return { better, delta: summary.delta, rule: "welch-t", reason: `${summary.head}, ${verdict}`, statistics };
+}
+
+export interface NoiseRuleOptions extends RuleOptions {
+  /** The sd of the metric over repeated runs of the unchanged code; 0 for a deterministic target. */
+  noiseFloor: number | undefined;
+  /** How many runs the noise floor comes from (its degrees of freedom are one less); default 2. */
+  noiseRuns: number | undefined;
+  /** Fresh runs of both sides made to confirm a candidate that passed the screen (see `compareByNoise`). */
+  confirmation: { candidate: readonly number[]; incumbent: readonly number[] } | undefined;
+  /** How unlikely a noise-only run must be to pass the screen; default 0.05. */
+  screenLevel: number;
+  /** The confirmation test's level; default 0.005. */
+  alpha: number;
+}
+
+function sumOfSquares(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const average = mean([...values]);
+  return values.reduce((sum, value) => sum + (value - average) ** 2, 0);
+}
+
+/**
+ * The noise-aware rule, decided against the measured noise floor σ (the sd of the baseline's repeated runs):
+ *
+ * - **deterministic** (σ = 0: repeated runs agree exactly): any improvement of at least `minImprovement`;
+ * - **screen** (one run of the candidate): worth confirming when it beats the incumbent's mean by more than noise
+ *   alone would with probability `screenLevel` (a one-sided t prediction bound, `t · σ · √(1/n_c + 1/n_i)`);
+ * - **confirm** (fresh runs of the candidate and of the incumbent, made after the screen, with the same seeds):
+ *   kept when a one-sided pooled t-test on those fresh runs alone, with σ's degrees of freedom pooled in, gives
+ *   p < `alpha`, and the improvement is at least `minImprovement`. The screening run is left out of the test, so
+ *   being selected by the screen cannot bias it.
+ *
+ * Without a noise floor (the baseline ran once) it is the threshold rule, and says so.
+ */
+export function compareByNoise(
+  candidate: readonly number[],
+  incumbent: readonly number[],
+  options: NoiseRuleOptions,
+): Comparison {
+  const { noiseFloor } = options;
+  if (noiseFloor === undefined || !Number.isFinite(noiseFloor)) {
+    return compareByThreshold(candidate, incumbent, options);
+  }
+  if (noiseFloor === 0) {
+    const comparison = compareByThreshold(
+      candidate,
+      incumbent,
+      options,
+      " (deterministic: repeated runs of the baseline agree exactly)",
+    );
+    return { ...comparison, rule: "noise", statistics: { ...comparison.statistics, noiseFloor } };
+  }
+  if (candidate.length === 0 || incumbent.length === 0)
+    return noSamples(candidate, incumbent, options, "noise");
+  const summary = summarize(candidate, incumbent, options);
+  const noiseDf = Math.max(1, (options.noiseRuns ?? 2) - 1);
+  const sigmas = (value: number) => `${formatNumber(value / noiseFloor)}σ`;
+  const statistics: Record<string, number> = { ...summary.statistics, noiseFloor, noiseDf };
+  const confirmation = options.confirmation;
+  if (
+    confirmation === undefined ||
+    confirmation.candidate.length === 0 ||
+    confirmation.incumbent.length === 0
+  ) {
+    const t = studentTQuantile(1 - options.screenLevel, noiseDf);
+    const bound = t * noiseFloor * Math.sqrt(1 / candidate.length + 1 / incumbent.length);
+    const needed = Math.max(bound, options.minImprovement);
+    statistics.screenBound = bound;
+    const passes = summary.improvement > 0 && summary.improvement >= needed;
+    const verdict = passes
+      ? `beyond the noise (${sigmas(summary.improvement)} >= ${sigmas(needed)}): to confirm`
+      : summary.improvement <= 0
+        ? "worse: discarded"
+        : `within the noise (${sigmas(summary.improvement)} < ${sigmas(needed)}): discarded`;
+    return {
+      better: passes,
+      delta: summary.delta,
+      rule: "noise",
+      reason: `${summary.head}, ${verdict}`,
+      statistics,
+    };
+  }
+  const fresh = confirmation;
+  const freshCandidate = mean([...fresh.candidate]);
+  const freshIncumbent = mean([...fresh.incumbent]);
+  const improvement =
+    options.direction === "minimize" ? freshIncumbent - freshCandidate : freshCandidate - freshIncumbent;
+  const df = noiseDf + Math.max(0, fresh.candidate.length - 1) + Math.max(0, fresh.incumbent.length - 1);
+  const pooled = Math.sqrt(
+    (noiseDf * noiseFloor ** 2 + sumOfSquares(fresh.candidate) + sumOfSquares(fresh.incumbent)) / df,
+  );
+  const standardError = pooled * Math.sqrt(1 / fresh.candidate.length + 1 / fresh.incumbent.length);
+  const t =
+    standardError === 0 ? (improvement > 0 ? Number.POSITIVE_INFINITY : 0) : improvement / standardError;
+  const p = 1 - studentTCdf(t, df);
+  Object.assign(statistics, {
+    freshImprovement: improvement,
+    pooledSd: pooled,
+    t,
+    df,
+    p,
+    alpha: options.alpha,
+  });
+  const significant = p < options.alpha;
+  const enough = improvement > 0 && improvement >= options.minImprovement;
+  const better = significant && enough;
+  const test = `confirmed on ${fresh.candidate.length} fresh runs each: ${formatSigned(options.direction === "minimize" ? -improvement : improvement)}, p=${formatP(p)} ${significant ? "<" : ">="} ${formatNumber(options.alpha)}`;
+  const verdict = better
+    ? `${test}: kept`
+    : significant
+      ? `${test} but improvement ${formatNumber(improvement)} < minimum ${formatNumber(options.minImprovement)}: discarded`
+      : `${test}: discarded`;
+  return { better, delta: summary.delta, rule: "noise", reason: `${summary.head}, ${verdict}`, statistics };
 }

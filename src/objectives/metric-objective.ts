@@ -3,7 +3,7 @@ import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Objective } from "../spec/objective.js";
 import type { Measurement } from "../spec/records.js";
-import { compareByThreshold, compareByWelch, formatNumber } from "./decision-rules.js";
+import { compareByNoise, compareByThreshold, compareByWelch, formatNumber } from "./decision-rules.js";
 import { type ReadMetrics, readJsonMetrics, readLogMetrics } from "./read-metrics.js";
 
 function captureGroups(regex: RegExp): number {
@@ -113,7 +113,14 @@ function progressReader(
 }
 
 const decisionSchema = z.discriminatedUnion("rule", [
+  z.object({
+    rule: z.literal("noise"),
+    screenLevel: z.number().gt(0).lt(1).default(0.05),
+    alpha: z.number().gt(0).lt(1).default(0.005),
+  }),
   z.object({ rule: z.literal("threshold") }),
+  // Karpathy's rule: keep whatever is better, by any margin, whatever the noise.
+  z.object({ rule: z.literal("strictly-better") }),
   z.object({ rule: z.literal("welch"), alpha: z.number().gt(0).lt(1).default(0.05) }),
 ]);
 
@@ -127,7 +134,7 @@ const metricObjectiveOptionsSchema = z.object({
   constraints: z.record(z.string(), constraintSchema).default({}),
   /** The smallest improvement worth keeping, in the metric's units. 0: any strict improvement. */
   minImprovement: z.number().nonnegative().default(0),
-  decision: decisionSchema.default({ rule: "threshold" }),
+  decision: decisionSchema.default({ rule: "noise", screenLevel: 0.05, alpha: 0.005 }),
   /**
    * Keep only improvements of at least this many noise floors (the standard deviation of the baseline's
    * repeated runs; see `evaluation.baselineRepeats`). 0 turns it off; 2 means "twice what chance alone moves".
@@ -203,6 +210,7 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
     metric,
     direction,
     ...(readProgress === undefined ? {} : { readProgress }),
+    noiseAware: decision.rule === "noise",
     async measure({ run, directory, abortSignal }): Promise<Measurement> {
       abortSignal.throwIfAborted();
       let found: ReadMetrics = { metrics: {}, nonFinite: {} };
@@ -265,12 +273,29 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
       if (value === undefined && error !== undefined) measurement.error = error;
       return measurement;
     },
-    compare({ candidate, incumbent, noiseFloor }) {
+    compare({ candidate, incumbent, noiseFloor, noiseRuns, confirmation }) {
       const fromNoise = noiseFloor === undefined ? 0 : noiseMultiple * noiseFloor;
       const rule = { metric, direction, minImprovement: Math.max(minImprovement, fromNoise) };
-      return decision.rule === "welch"
-        ? compareByWelch(candidate, incumbent, { ...rule, alpha: decision.alpha })
-        : compareByThreshold(candidate, incumbent, rule);
+      switch (decision.rule) {
+        case "welch":
+          return compareByWelch(candidate, incumbent, { ...rule, alpha: decision.alpha });
+        case "noise":
+          return compareByNoise(candidate, incumbent, {
+            ...rule,
+            noiseFloor,
+            noiseRuns,
+            confirmation,
+            screenLevel: decision.screenLevel,
+            alpha: decision.alpha,
+          });
+        case "strictly-better":
+          return {
+            ...compareByThreshold(candidate, incumbent, { ...rule, minImprovement: 0 }),
+            rule: "strictly-better",
+          };
+        default:
+          return compareByThreshold(candidate, incumbent, rule);
+      }
     },
   };
 }

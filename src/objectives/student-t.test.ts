@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logGamma, regularizedIncompleteBeta, studentTCdf } from "./student-t.js";
+import { logGamma, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from "./student-t.js";
 
 describe("logGamma", () => {
   it("matches factorials and Γ(1/2) = √π", () => {
@@ -59,5 +59,15 @@ describe("studentTCdf", () => {
     expect(studentTCdf(Number.POSITIVE_INFINITY, 3)).toBe(1);
     expect(studentTCdf(Number.NaN, 3)).toBeNaN();
     expect(studentTCdf(1, 0)).toBeNaN();
+  });
+});
+
+describe("studentTQuantile", () => {
+  it("inverts the CDF at the values statistics tables give", () => {
+    // t(0.95, 4) = 2.131847, t(0.995, 10) = 3.169273, t(0.975, 1000) ≈ 1.962339.
+    expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.131847, 5);
+    expect(studentTQuantile(0.995, 10)).toBeCloseTo(3.169273, 5);
+    expect(studentTQuantile(0.975, 1000)).toBeCloseTo(1.962339, 4);
+    expect(studentTQuantile(0.5, 7)).toBeCloseTo(0, 6);
   });
 });

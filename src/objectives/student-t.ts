@@ -76,3 +76,16 @@ export function studentTCdf(t: number, degreesOfFreedom: number): number {
   const tail = 0.5 * regularizedIncompleteBeta(x, degreesOfFreedom / 2, 0.5);
   return t > 0 ? 1 - tail : tail;
 }
+
+/** The t value below which a Student t distribution with `degreesOfFreedom` has probability `p`, by bisection. */
+export function studentTQuantile(p: number, degreesOfFreedom: number): number {
+  if (!(p > 0 && p < 1)) return p <= 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  let low = -1e3;
+  let high = 1e3;
+  for (let step = 0; step < 200 && high - low > 1e-12; step++) {
+    const middle = (low + high) / 2;
+    if (studentTCdf(middle, degreesOfFreedom) < p) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
+}

@@ -11,7 +11,8 @@ import {
   formatPercent,
   truncate,
 } from "./format-values.js";
-import { inferMetricName } from "./report-data.js";
+import { noiseText } from "./read-status.js";
+import { inferMetricName, noiseVerdict } from "./report-data.js";
 
 const progressRendererOptionsSchema = z.object({
   stream: z.custom<NodeJS.WritableStream>(
@@ -320,7 +321,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           currents.clear();
           const { summary } = event;
           best = summary.best ?? best;
-          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${summary.trials} trials, ${summary.kept} kept, ${bestText()}, ${formatDuration(summary.durationMs)}`;
+          const noise = noiseVerdict(summary.baseline, summary.best, summary.direction ?? "minimize");
+          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${summary.trials} trials, ${summary.kept} kept, ${bestText()}, ${formatDuration(summary.durationMs)}${noise?.withinNoise ? `; ${noiseText(noise)}` : ""}`;
           if (tty) {
             erase();
             stream.write(`${colors.bold(ended)}\n`);

@@ -158,6 +158,14 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   return { type: "tag", directory, tag, ledgerFile, records, data, lock, running, inFlight };
 }
 
+/** One line on the kept gain against the noise floor, for the terminal and the report. */
+export function noiseText(noise: NonNullable<ReportData["noise"]>): string {
+  const sigmas = `${Number(noise.sigmas.toFixed(1))}σ`;
+  return noise.withinNoise
+    ? `the kept gain (${sigmas}, σ = ${formatMetric(noise.sd)} between repeated baseline runs) is within the noise: it may not be real`
+    : `the kept gain is ${sigmas} of the noise (σ = ${formatMetric(noise.sd)} between repeated baseline runs)`;
+}
+
 export interface FormatStatusOptions {
   /** Show only the latest trials (the baseline always shows). Default 30; `Infinity` shows all. */
   limit?: number;
@@ -238,6 +246,7 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
     lines.push(
       `best: trial ${data.best.id}  ${formatMetric(data.best.metric, decimals)}${versus}  ${truncate(data.best.description, 60)}`,
     );
+    if (data.noise !== undefined) lines.push(noiseText(data.noise));
   }
   lines.push("");
   const limit = options.limit ?? 30;

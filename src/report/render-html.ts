@@ -162,6 +162,15 @@ function summaryCards(data: ReportData, decimals: number): string {
     );
   }
   if (data.costUsd !== null) cards.push(card("Cost", formatCost(data.costUsd)));
+  if (data.noise !== undefined) {
+    cards.push(
+      card(
+        "Against the noise",
+        `${Number(data.noise.sigmas.toFixed(1))}σ`,
+        data.noise.withinNoise ? "within the noise: the gain may not be real" : "beyond the run-to-run noise",
+      ),
+    );
+  }
   return `<dl class="cards">${cards.join("")}</dl>`;
 }
 

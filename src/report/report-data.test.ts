@@ -31,6 +31,42 @@ function record(
   };
 }
 
+describe("the kept gain against the noise", () => {
+  const baseline = (sd: number) =>
+    record(0, "keep", 0.5, {
+      samples: [0.49, 0.5, 0.51, 0.5, 0.5],
+      comparison: { better: false, delta: 0, reason: "", rule: "baseline", statistics: { mean: 0.5, sd } },
+    });
+
+  it("says a gain under two standard errors is within the noise, and a larger one is not", () => {
+    // se = 0.01 · √(1/5 + 1/1) ≈ 0.011: a gain of 0.015 is 1.5σ, under 2 se.
+    const small = buildReportData([baseline(0.01), record(1, "keep", 0.515)], { direction: "maximize" });
+    expect(small.noise).toMatchObject({ withinNoise: true });
+    expect(small.noise?.sigmas).toBeCloseTo(1.5, 9);
+    const large = buildReportData([baseline(0.01), record(1, "keep", 0.6)], { direction: "maximize" });
+    expect(large.noise).toMatchObject({ withinNoise: false });
+  });
+
+  it("says nothing for a deterministic target or when nothing was kept", () => {
+    expect(buildReportData([baseline(0), record(1, "keep", 0.6)]).noise).toBeUndefined();
+    expect(buildReportData([baseline(0.01), record(1, "discard", 0.6)]).noise).toBeUndefined();
+  });
+});
+
+describe("buildReportData with trials recorded out of order (parallel slots)", () => {
+  it("follows the ledger's order for the running best, and measures each trial against its own parent", () => {
+    const first = record(0, "keep", 0.5, { commit: "a".repeat(40) });
+    // Trial 2 finished first and was kept; trial 1, measured on the baseline, finished later.
+    const second = record(2, "keep", 0.6, { parent: "a".repeat(40), commit: "b".repeat(40) });
+    const late = record(1, "discard", 0.55, { parent: "a".repeat(40) });
+    const data = buildReportData([first, second, late], { direction: "maximize" });
+    expect(data.rows.map((row) => row.id)).toEqual([0, 1, 2]);
+    expect(data.rows[1]?.incumbentMetric).toBe(0.5);
+    expect(data.rows[1]?.delta).toBeCloseTo(0.05, 9);
+    expect(data.best?.id).toBe(2);
+  });
+});
+
 describe("buildReportData", () => {
   const records = [
     record(0, "keep", 0.5),

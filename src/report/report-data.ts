@@ -50,6 +50,8 @@ export interface ReportData {
   best: { id: number; metric: number | null; description: string } | undefined;
   /** Best minus baseline, absolute and relative to the baseline's magnitude. */
   improvement: { absolute: number; relative: number | null } | undefined;
+  /** How the kept gain compares with the noise floor, when the baseline was measured more than once. */
+  noise: NoiseVerdict | undefined;
   /** Records of any kind, the baseline included. */
   records: number;
   /** Trials other than the baseline. */
@@ -72,6 +74,34 @@ export interface ReportData {
   firstStartedAt: string | null;
   lastEndedAt: string | null;
   rows: ReportRow[];
+}
+
+/** The kept gain against the run-to-run noise: in noise floors (σ), and whether noise alone could explain it. */
+export interface NoiseVerdict {
+  /** The noise floor: the sd of the baseline's repeated runs. */
+  sd: number;
+  /** The gain in the improving direction, in noise floors. */
+  sigmas: number;
+  /** True when the gain is under two standard errors of the difference of the two means. */
+  withinNoise: boolean;
+}
+
+/**
+ * Whether the best's gain over the baseline stands out of the noise the baseline's repeated runs measured:
+ * `undefined` without a noise floor, for a deterministic target, or when nothing was kept.
+ */
+export function noiseVerdict(
+  baseline: TrialRecord | undefined,
+  best: TrialRecord | undefined,
+  direction: Direction,
+): NoiseVerdict | undefined {
+  const sd = baseline?.comparison?.statistics?.sd;
+  if (baseline === undefined || best === undefined || best.id === baseline.id) return undefined;
+  if (sd === undefined || !(sd > 0) || baseline.metric === null || best.metric === null) return undefined;
+  const gain = direction === "minimize" ? baseline.metric - best.metric : best.metric - baseline.metric;
+  const runs = (record: TrialRecord) => Math.max(1, record.samples?.length ?? 1);
+  const standardError = sd * Math.sqrt(1 / runs(baseline) + 1 / runs(best));
+  return { sd, sigmas: gain / sd, withinNoise: gain < 2 * standardError };
 }
 
 const statuses: TrialStatus[] = ["keep", "discard", "crash", "timeout", "invalid", "interrupted", "pruned"];
@@ -258,6 +288,7 @@ export function buildReportData(
         ? undefined
         : { id: incumbent.id, metric: bestMetric, description: incumbent.description },
     improvement,
+    noise: noiseVerdict(baseline, incumbent, direction),
     records: ordered.length,
     trials,
     counts,

@@ -49,6 +49,8 @@ export interface ResearchSummary {
   branch: string;
   baseline: TrialRecord | undefined;
   best: TrialRecord | undefined;
+  /** Which way is better, as the objective said. */
+  direction?: "minimize" | "maximize";
   records: TrialRecord[];
   /** Trials recorded in this session, the baseline included when it was measured in this session. */
   trials: number;

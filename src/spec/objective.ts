@@ -21,6 +21,14 @@ export interface CompareOptions {
    * more than once: how much the number moves with nothing changed.
    */
   noiseFloor?: number;
+  /** How many runs of the unchanged code the noise floor comes from. */
+  noiseRuns?: number;
+  /**
+   * Present when a candidate that looked better was confirmed: its fresh runs and the incumbent's fresh runs made
+   * alongside them (paired seeds), without the run that screened it. `candidate` and `incumbent` above hold every
+   * sample as before; a rule may decide on these alone, so that the screen's selection does not bias the test.
+   */
+  confirmation?: { candidate: readonly number[]; incumbent: readonly number[] };
 }
 
 /**
@@ -33,6 +41,13 @@ export interface Objective {
   readonly direction: Direction;
   measure(options: MeasureOptions): Promise<Measurement>;
   compare(options: CompareOptions): Comparison;
+  /**
+   * True when `compare` decides against the measured noise floor. The loop then measures the baseline until two
+   * runs differ (up to five), unless `evaluation.baselineRepeats` says otherwise, and confirms a candidate that
+   * looks better with fresh runs of both sides before it is kept (`evaluation.confirm: "auto"`). A deterministic
+   * target (two baseline runs agree exactly) pays one extra baseline run and nothing per candidate.
+   */
+  readonly noiseAware?: boolean;
   /**
    * Reads the run's progress from one streamed output line, e.g. `step 300 val_loss 3.91` as
    * `{ progress: 300, value: 3.91 }` (the value in the same direction as the metric), or `undefined`. With it
