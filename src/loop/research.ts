@@ -11,11 +11,12 @@ import { createEventChannel, type EventChannel } from "./event-channel.js";
 import {
   clearInFlight,
   type InFlightTrial,
-  killLeftoverGroup,
+  noteRunStart,
   readInFlight,
   writeInFlight,
   writeInFlightSync,
 } from "./in-flight.js";
+import { recoverLeftoverRuns } from "./recover-runs.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
@@ -59,9 +60,13 @@ function classifyRun(
   }
   if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
   if (result.timedOut) {
-    return { status: "timeout", reason: `timed out after ${(result.durationMs / 1000).toFixed(1)} s` };
+    const reason = result.failure?.reason ?? `timed out after ${(result.durationMs / 1000).toFixed(1)} s`;
+    return { status: "timeout", reason };
   }
-  if (result.exitCode !== 0) return { status: "crash", reason: describeExit(result) };
+  // [slurm] A runner's failure (a scheduler's verdict) says more than the exit code, and may come with exit 0.
+  if (result.exitCode !== 0 || result.failure !== undefined) {
+    return { status: "crash", reason: result.failure?.reason ?? describeExit(result) };
+  }
   if (measurement.value === undefined) {
     return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
   }
@@ -142,10 +147,20 @@ async function drive(
     // A driver that died mid-trial left its marker: kill what it started and record the trial as interrupted.
     // Its experiments carry the state directory in their environment, which finds them even when the driver
     // died before it could record their process group.
-    await killByEnvironment(stateVariable, stateDirectory);
     const leftover = await readInFlight(stateDirectory);
+    // [slurm] Process groups and cluster jobs of the dead driver (see recover-runs.ts); jobs first, through their
+    // scheduler, before the search for local processes below.
+    warnings.push(
+      ...(await recoverLeftoverRuns({
+        runners: [runner, ...(options.holdout === undefined ? [] : [options.holdout.runner])],
+        tag,
+        stateDirectory,
+        leftover,
+        abortSignal,
+      })),
+    );
+    await killByEnvironment(stateVariable, stateDirectory);
     if (leftover !== undefined) {
-      for (const group of leftover.processGroups) killLeftoverGroup(group);
       if (!records.some((record) => record.id === leftover.id)) {
         const now = new Date().toISOString();
         await append({
@@ -279,9 +294,9 @@ async function drive(
             [evaluation.seedVariable]: String(sample),
           },
           onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
-          onStart: ({ pid }) => {
-            inFlight.processGroups.push(pid);
-            // Synchronously, so the group is on disk before the experiment gets far.
+          onStart: (info) => {
+            noteRunStart(inFlight, info);
+            // Synchronously, so the group or job is on disk before the experiment gets far.
             writeInFlightSync(stateDirectory, inFlight);
           },
           abortSignal,
@@ -294,7 +309,12 @@ async function drive(
         }
       }
       const tampered = await workspace.changedProtectedFiles();
-      const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
+      const ran =
+        result.exitCode === 0 &&
+        result.failure === undefined &&
+        !result.timedOut &&
+        !result.interrupted &&
+        tampered.length === 0;
       let measurement = emptyMeasurement;
       if (ran) {
         try {
@@ -521,6 +541,9 @@ async function drive(
                 signal: last.result.signal,
                 timedOut: last.result.timedOut,
                 durationMs: last.result.durationMs,
+                // [slurm] Queue time and the job, for runners that go through a scheduler.
+                ...(last.result.queuedMs === undefined ? {} : { queuedMs: last.result.queuedMs }),
+                ...(last.result.job === undefined ? {} : { job: last.result.job }),
               },
         log: last === undefined ? null : `logs/${last.result.logFile.split(/[\\/]/).pop()}`,
         proposer: inFlight.proposer,

@@ -12,10 +12,20 @@ export type {
   Comparison,
   Decision,
   Measurement,
+  RunFailureKind,
+  RunJob,
   RunResult,
   TokenUsage,
   TrialKind,
   TrialRecord,
   TrialStatus,
 } from "./records.js";
-export type { Runner, RunOptions } from "./runner.js";
+export type {
+  PreflightOptions,
+  PreflightResult,
+  RecoverOptions,
+  RecoverResult,
+  Runner,
+  RunOptions,
+  RunStartInfo,
+} from "./runner.js";
