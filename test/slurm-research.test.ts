@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { isTrialCount, loadConfig, resolveConfig, runResearch, type TrialRecord } from "../src/index.js";
+import { createRepository, gitSync } from "./helpers/repository.js";
+import { describeWithSlurm } from "./helpers/slurm.js";
+
+const experiment = `value=$(cat value.txt)
+echo "step 1 of 1"
+echo "score: $(( (value * 7919) % 101 ))"
+`;
+
+// The same research, declared in a config file, once with a local command and once through Slurm.
+const config = (runner: string) => `
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+export default {
+  tag: "cluster",
+  runner: ${runner},
+  objective: { metric: "score", direction: "maximize" },
+  mutator: {
+    name: "counter",
+    async propose({ directory, trial }: { directory: string; trial: number }) {
+      writeFileSync(join(directory, "value.txt"), String(trial * 3) + "\\n");
+      return { type: "edit", description: "value " + trial * 3 };
+    },
+  },
+  scope: { editable: ["value.txt"], protected: ["experiment.sh"] },
+};
+`;
+
+async function research(runner: string) {
+  const directory = createRepository({
+    "value.txt": "1\n",
+    "experiment.sh": experiment,
+    "autoresearch.config.ts": config(runner),
+  });
+  const loaded = await loadConfig(join(directory, "autoresearch.config.ts"));
+  const options = await resolveConfig(loaded.config, loaded.directory);
+  const summary = await runResearch({ ...options, stopWhen: isTrialCount(6) });
+  return { directory, summary };
+}
+
+const outcome = (record: TrialRecord) => [record.id, record.status, record.metric, record.description];
+
+describeWithSlurm("a research through Slurm, one slot", () => {
+  it("records, logs, keeps and moves the branch as the same research run locally does", async () => {
+    const local = await research(`{ command: ["bash", "experiment.sh"], timeoutMs: 60000 }`);
+    const cluster = await research(
+      `{ slurm: { command: ["bash", "experiment.sh"], timeoutMs: 60000, pollIntervalMs: 200 } }`,
+    );
+    const { directory, summary } = cluster;
+    const description = JSON.parse(
+      readFileSync(join(directory, ".autoresearch/cluster/research.json"), "utf8"),
+    );
+    expect(description.runner).toBe("slurm");
+    expect(summary.records).toHaveLength(6);
+    expect(summary.records.map(outcome)).toEqual(local.summary.records.map(outcome));
+    expect(summary.records.filter((record) => record.status === "keep").length).toBeGreaterThan(1);
+    expect(summary.records.filter((record) => record.status === "discard").length).toBeGreaterThan(0);
+
+    // Every trial ran as a job of its own, recorded with its queue time.
+    const jobs = summary.records.map((record) => record.run?.job?.id);
+    expect(new Set(jobs).size).toBe(6);
+    for (const record of summary.records) {
+      expect(record.run?.job?.state).toBe("COMPLETED");
+      expect(record.run?.queuedMs).toBeGreaterThanOrEqual(0);
+      const log = readFileSync(join(directory, ".autoresearch/cluster", record.log as string), "utf8");
+      expect(log).toContain(`step 1 of 1\nscore: ${record.metric}\n`);
+      expect(log).toContain(`[autoresearch: Slurm job ${record.run?.job?.id} ended COMPLETED`);
+    }
+    const ledger = readFileSync(join(directory, ".autoresearch/cluster/ledger.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    expect(ledger.map((line) => JSON.parse(line).id)).toEqual([0, 1, 2, 3, 4, 5]);
+    // results.tsv says the same as the local research's, but for the commits.
+    const rows = (root: string) =>
+      readFileSync(join(root, ".autoresearch/cluster/results.tsv"), "utf8")
+        .trim()
+        .split("\n")
+        .map((row) => row.split("\t").slice(1));
+    expect(rows(directory)).toHaveLength(7);
+    expect(rows(directory)).toEqual(rows(local.directory));
+
+    // The branch holds the last kept trial; the user's checkout is untouched.
+    const best = summary.best as TrialRecord;
+    expect(gitSync(directory, "rev-parse", "autoresearch/cluster")).toBe(best.commit);
+    expect(gitSync(directory, "show", "autoresearch/cluster:value.txt")).toBe(best.description.split(" ")[1]);
+    expect(gitSync(directory, "rev-parse", "--abbrev-ref", "HEAD")).toBe("main");
+    expect(readFileSync(join(directory, "value.txt"), "utf8")).toBe("1\n");
+  });
+});
