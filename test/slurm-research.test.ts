@@ -1,7 +1,17 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { isTrialCount, loadConfig, resolveConfig, runResearch, type TrialRecord } from "../src/index.js";
+import {
+  createMetricObjective,
+  createSlurmRunner,
+  isTrialCount,
+  loadConfig,
+  resolveConfig,
+  runResearch,
+  type TrialRecord,
+} from "../src/index.js";
+import { MockMutator } from "../src/testing/index.js";
 import { createRepository, gitSync } from "./helpers/repository.js";
 import { describeWithSlurm } from "./helpers/slurm.js";
 
@@ -88,5 +98,68 @@ describeWithSlurm("a research through Slurm, one slot", () => {
     expect(gitSync(directory, "show", "autoresearch/cluster:value.txt")).toBe(best.description.split(" ")[1]);
     expect(gitSync(directory, "rev-parse", "--abbrev-ref", "HEAD")).toBe("main");
     expect(readFileSync(join(directory, "value.txt"), "utf8")).toBe("1\n");
+  });
+
+  it("records a job that exits 3, one cancelled by someone else and one over its timeout, each with its reason", async () => {
+    const experiment = `mode=$(cat mode.txt)
+echo "mode $mode"
+case "$mode" in
+  exit3) exit 3 ;;
+  wait | cancel) while :; do sleep 0.1; done ;;
+esac
+echo "score: 1"
+`;
+    const directory = createRepository({ "mode.txt": "ok\n", "experiment.sh": experiment });
+    const mutator = new MockMutator({
+      propose: ["exit3", "cancel", "wait"].map((mode) => ({
+        files: { "mode.txt": `${mode}\n` },
+        description: mode,
+      })),
+    });
+    const summary = await runResearch({
+      directory,
+      tag: "failing",
+      runner: createSlurmRunner({ command: ["bash", "experiment.sh"], timeoutMs: 3000, pollIntervalMs: 200 }),
+      objective: createMetricObjective({ metric: "score", direction: "maximize" }),
+      mutator,
+      scope: { editable: ["mode.txt"] },
+      stopWhen: isTrialCount(4),
+      onEvent: (event) => {
+        if (event.type !== "run-line" || event.line !== "mode cancel") return;
+        // Someone else cancels the job: found by its name, as a user would with squeue.
+        const jobId = execFileSync(
+          "squeue",
+          ["--noheader", "--name=autoresearch-failing-2-0", "--format=%i"],
+          {
+            encoding: "utf8",
+          },
+        ).trim();
+        execFileSync("scancel", [jobId]);
+      },
+    });
+    const [baseline, exited, cancelled, timedOut] = summary.records;
+    expect(baseline?.status).toBe("keep");
+    expect(exited).toMatchObject({ status: "crash", run: { exitCode: 3, job: { state: "FAILED" } } });
+    expect(exited?.reason).toMatch(/^exited with code 3 \(Slurm job \d+ FAILED on \S+\)$/);
+    expect(cancelled).toMatchObject({ status: "crash", run: { job: { state: "CANCELLED" } } });
+    expect(cancelled?.reason).toMatch(
+      /^Slurm job \d+ was cancelled outside the research on \S+ \(by `scancel`/,
+    );
+    expect(timedOut).toMatchObject({ status: "timeout", run: { timedOut: true } });
+    expect(timedOut?.reason).toMatch(/^timed out after \d+\.\d s$/);
+    for (const record of [exited, cancelled, timedOut]) {
+      const log = readFileSync(join(directory, ".autoresearch/failing", record?.log as string), "utf8");
+      expect(log).toContain(`mode ${record?.description}`);
+    }
+    // Nothing of them is left in the queue.
+    const left = execFileSync(
+      "squeue",
+      ["--noheader", "--name=autoresearch-failing-2-0,autoresearch-failing-3-0"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(left.trim()).toBe("");
+    writeFileSync(join(directory, "done"), "");
   });
 });
