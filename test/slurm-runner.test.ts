@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { createSlurmRunner, type SlurmRunnerOptions } from "../src/index.js";
@@ -200,5 +200,67 @@ describeWithSlurm("the Slurm runner against a real Slurm", () => {
     expect(result.exitCode).toBeNull();
     expect(result.failure?.kind).toBe("not-submitted");
     expect(result.failure?.reason).toMatch(/Slurm did not accept the job: .*invalid partition/i);
+  });
+
+  it("follows concurrent runs of one runner, each job to its own log", async () => {
+    const { directory, runner, jobs } = setup({ command: 'echo "trial $AUTORESEARCH_TRIAL"; sleep 1' });
+    const results = await Promise.all(
+      [1, 2].map((trial) =>
+        runner.run({
+          directory,
+          trial,
+          logFile: join(directory, "logs", `${trial}.log`),
+          env: { AUTORESEARCH_TAG: "runner-test", AUTORESEARCH_TRIAL: String(trial) },
+          abortSignal: new AbortController().signal,
+          onStart: ({ jobId }) => {
+            if (jobId !== undefined) jobs.push(jobId);
+          },
+        }),
+      ),
+    );
+    expect(new Set(jobs).size).toBe(2);
+    for (const [index, result] of results.entries()) {
+      expect(result.exitCode).toBe(0);
+      expect(readFileSync(result.logFile, "utf8")).toMatch(new RegExp(`^trial ${index + 1}\n`));
+    }
+  });
+
+  it("refuses a log path Slurm would read as a pattern, before submitting anything", async () => {
+    const { directory, run } = setup({ command: "true" });
+    const result = await run({ logFile: join(directory, "100%", "1.log") });
+    expect(result.failure?.kind).toBe("not-submitted");
+    expect(result.failure?.reason).toMatch(/reads `%` in file names as a pattern/);
+    expect(result.job).toBeUndefined();
+  });
+
+  it("cancels its jobs when the driver exits while they run", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "autoresearch-slurm-exit-"));
+    const script = join(scratch, "exit.mts");
+    writeFileSync(
+      script,
+      `import { createSlurmRunner } from ${JSON.stringify(resolve("src/index.ts"))};
+const runner = createSlurmRunner({ command: "echo started; sleep 600", pollIntervalMs: 200 });
+await runner.run({
+  directory: ${JSON.stringify(scratch)},
+  trial: 1,
+  logFile: ${JSON.stringify(join(scratch, "1.log"))},
+  env: { AUTORESEARCH_TAG: "exiting" },
+  abortSignal: new AbortController().signal,
+  onStart: ({ jobId }) => console.log(jobId),
+  onLine: (line) => { if (line === "started") process.exit(3); },
+});
+`,
+    );
+    const child = spawnSync(process.execPath, ["--import", "tsx", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(3);
+    const jobId = child.stdout.trim();
+    expect(jobId).toMatch(/^\d+$/);
+    // The job got Slurm's cancel on the driver's way out; it may still be completing for a moment.
+    for (let tries = 0; inQueue(jobId) !== "" && tries < 100; tries++) await sleep(100);
+    expect(inQueue(jobId)).toBe("");
+    expect(slurm("scontrol", "show", "job", "-o", jobId)).toMatch(/JobState=CANCELLED/);
   });
 });

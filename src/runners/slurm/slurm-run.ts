@@ -83,6 +83,12 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
   const outputFile = jobOutputFile(logFile);
   await rm(outputFile, { force: true });
   const submittedAt = performance.now();
+  if (outputFile.includes("%")) {
+    // sbatch reads `%j`, `%u`, … in --output as patterns; a path that has them cannot be given as it is.
+    const reason = `Slurm cannot write to ${outputFile}: it reads \`%\` in file names as a pattern; move the repository to a path without \`%\``;
+    capture.note(`[autoresearch: ${reason}]`);
+    return result({ failure: { kind: "not-submitted", reason } });
+  }
   let script: string;
   try {
     script = buildJobScript({
