@@ -147,11 +147,7 @@ export function createSlurmCommands(options: { binDirectory?: string | undefined
       return { ok: true, value: new Map(parseQueue(answer.value).map((entry) => [entry.jobId, entry])) };
     },
     async ownJobs() {
-      const answer = await run("squeue", [
-        "--noheader",
-        `--user=${userInfo().username}`,
-        `--format=${queueFormat}`,
-      ]);
+      const answer = await run("squeue", ["--noheader", currentUser(), `--format=${queueFormat}`]);
       if (!answer.ok) return answer;
       return { ok: true, value: parseQueue(answer.value) };
     },
@@ -168,6 +164,15 @@ export function createSlurmCommands(options: { binDirectory?: string | undefined
       return run("sbatch", ["--version"]);
     },
   };
+}
+
+/** `--user=<name>`; `--me` (Slurm 20.11 and later) where this process has no user name (a container's uid). */
+function currentUser(): string {
+  try {
+    return `--user=${userInfo().username}`;
+  } catch {
+    return "--me";
+  }
 }
 
 function times(submit?: string, start?: string, end?: string) {

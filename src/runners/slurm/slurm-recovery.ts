@@ -20,23 +20,21 @@ export async function recoverSlurmJobs(
   const recorded = new Set(options.jobIds);
   const inState = (path: string) =>
     path === options.stateDirectory || path.startsWith(`${options.stateDirectory}${sep}`);
+  const ours = (entry: QueueEntry) => !isFinalState(entry.state) && isJobNameOf(entry.name, options.tag);
   const listed = await commands.ownJobs();
   let leftovers: QueueEntry[];
   if (listed.ok) {
     leftovers = listed.value.filter(
-      (entry) =>
-        !isFinalState(entry.state) &&
-        isJobNameOf(entry.name, options.tag) &&
-        (recorded.has(entry.jobId) || inState(entry.workDirectory)),
+      (entry) => ours(entry) && (recorded.has(entry.jobId) || inState(entry.workDirectory)),
     );
   } else {
-    // Without a list, at least the recorded jobs are cancelled; scancel ignores those that already ended.
+    // Without the list of this user's jobs, at least the recorded ones.
     const asked = await commands.queue([...recorded]);
-    leftovers = asked.ok ? [...asked.value.values()].filter((entry) => !isFinalState(entry.state)) : [];
-    if (!asked.ok && recorded.size > 0) {
-      await commands.cancel([...recorded]);
-      return { stopped: [`asked Slurm to cancel jobs ${[...recorded].join(", ")}; ${listed.error}`] };
+    if (!asked.ok) {
+      const what = recorded.size === 0 ? "its jobs" : `jobs ${[...recorded].join(", ")}`;
+      return { stopped: [`could not ask Slurm about ${what} left by a driver that stopped: ${asked.error}`] };
     }
+    leftovers = [...asked.value.values()].filter(ours);
   }
   if (leftovers.length === 0) return { stopped: [] };
 
