@@ -94,4 +94,6 @@ export { type ReadTrialDiffsOptions, readTrialDiffs } from "./report/trial-diffs
 export { type WriteReportOptions, type WriteReportResult, writeReport } from "./report/write-report.js";
 export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
+export { createSlurmRunner } from "./runners/slurm/slurm-runner.js";
+export type { SbatchOptions, SlurmRunnerOptions } from "./runners/slurm/slurm-runner-options.js";
 export type * from "./spec/index.js";

@@ -9,6 +9,7 @@ describe("the built package", () => {
       console.log(JSON.stringify({
         api: ["runResearch", "streamResearch", "createCommandRunner", "createMetricObjective", "createLlmMutator",
               "createSearchSpaceMutator", "createPatchQueueMutator", "createJsonlLedger", "isTrialCount", "defineConfig",
+              "createSlurmRunner",
               "writeReport", "AutoresearchError"].filter((name) => typeof api[name] !== "function"),
         mocks: Object.keys(mocks).sort(),
       }));

@@ -1,12 +1,14 @@
 // Type tests of the API users write against; checked by `tsc` (npm run typecheck).
 import { expectTypeOf } from "vitest";
 import {
+  createSlurmRunner,
   defineConfig,
   defineMutator,
   defineRunner,
   type Proposal,
   type ResearchEvent,
   type ResearchSummary,
+  type RunFailureKind,
   type RunResult,
   runResearch,
   streamResearch,
@@ -53,3 +55,41 @@ defineConfig({
 });
 // @ts-expect-error a runner needs a command or a run method
 defineConfig({ runner: 5, objective: runner, mutator, scope: { editable: ["x"] } });
+
+// A cluster runner: declared in a config, or built; its jobs reported to onStart, its recovery and preflight typed.
+defineConfig({
+  runner: {
+    slurm: { command: "uv run train.py", timeoutMs: 600_000, sbatch: { partition: "gpu", gres: "gpu:1" } },
+  },
+  objective: { metric: "val_bpb", direction: "minimize" },
+  mutator,
+  scope: { editable: ["train.py"] },
+});
+const slurm = createSlurmRunner({
+  command: ["python", "train.py"],
+  sbatch: { mem: "64G", time: "01:00:00" },
+});
+expectTypeOf(slurm.recover).returns.resolves.toEqualTypeOf<{ stopped: string[] }>();
+expectTypeOf(slurm.preflight).returns.resolves.toEqualTypeOf<{ passed: string[]; warnings: string[] }>();
+expectTypeOf<RunResult["failure"]>().toEqualTypeOf<{ kind: RunFailureKind; reason: string } | undefined>();
+defineRunner({
+  name: "cluster",
+  async run(options) {
+    options.onStart?.({ jobId: "4711" });
+    return {
+      exitCode: 0,
+      signal: null,
+      durationMs: 1,
+      queuedMs: 5,
+      timedOut: false,
+      interrupted: false,
+      logFile: "",
+      outputTail: "",
+    };
+  },
+  async recover({ jobIds }) {
+    return { stopped: jobIds.map((id) => `cancelled ${id}`) };
+  },
+});
+// @ts-expect-error sbatch options are checked: memory is a size such as "64G" or a number of megabytes
+createSlurmRunner({ command: "x", sbatch: { memory: "64G" } });

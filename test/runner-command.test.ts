@@ -121,7 +121,7 @@ describe("createCommandRunner", () => {
     const result = await runner.run(
       runOptions({
         onStart: (info) => {
-          pid = info.pid;
+          pid = info.pid ?? -1;
         },
         onLine: (line) => lines.push(line),
       }),
@@ -190,7 +190,7 @@ describe("createCommandRunner", () => {
     let aliveAtStart = false;
     await createCommandRunner({ command: "sleep 0.2" }).run(
       runOptions({
-        onStart: ({ pid }) => {
+        onStart: ({ pid = -1 }) => {
           starts.push(pid);
           aliveAtStart = isProcessGroupAlive(pid);
         },

@@ -6,6 +6,7 @@ import type { PatchQueueMutatorOptions } from "../mutators/patch-queue-mutator.j
 import type { SearchSpaceMutatorOptions } from "../mutators/search-space-mutator.js";
 import type { MetricObjectiveOptions } from "../objectives/metric-objective.js";
 import type { CommandRunnerOptions } from "../runners/command-runner.js";
+import type { SlurmRunnerOptions } from "../runners/slurm/slurm-runner-options.js";
 import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
@@ -32,6 +33,9 @@ export type DeclaredMutator =
   | { llm: LlmMutatorOptions }
   | { agent: AgentMutatorOptions };
 
+/** A runner written as data: the command runner's options, or `{ slurm: options }` for one job per run. */
+export type DeclaredRunner = CommandRunnerOptions | { slurm: SlurmRunnerOptions };
+
 export const mutatorKeys = ["searchSpace", "patches", "llm", "agent"] as const;
 
 /** Simple stop rules; `stopWhen` takes any predicate for the rest. */
@@ -56,10 +60,10 @@ export const configSchema = z.object({
   tag: z.string().min(1).default("default"),
   /** The researched directory, relative to the config file. Defaults to the config file's folder. */
   directory: z.string().min(1).optional(),
-  runner: roleOr<Runner, CommandRunnerOptions>(
+  runner: roleOr<Runner, DeclaredRunner>(
     "run",
-    'a runner, or a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`',
-    ["command"],
+    'a runner, a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`, or `{ slurm: { command, sbatch } }`',
+    ["command", "slurm"],
   ),
   objective: roleOr<Objective, MetricObjectiveOptions>(
     "measure",

@@ -14,7 +14,7 @@ import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
 import type { Runner } from "../spec/runner.js";
-import type { configSchema, DeclaredMutator } from "./config-schema.js";
+import type { configSchema, DeclaredMutator, DeclaredRunner } from "./config-schema.js";
 
 type Config = z.output<typeof configSchema>;
 
@@ -57,6 +57,18 @@ async function buildMutator(declared: Mutator | DeclaredMutator, directory: stri
   throw new AutoresearchError({ message: "unreachable: the config schema admits no other mutator" });
 }
 
+async function buildRunner(declared: Runner | DeclaredRunner): Promise<Runner> {
+  if ("run" in declared && typeof declared.run === "function") return declared;
+  if ("slurm" in declared) {
+    const { createSlurmRunner } = await import("../runners/slurm/slurm-runner.js");
+    return withField("runner.slurm", () => createSlurmRunner(declared.slurm));
+  }
+  const { createCommandRunner } = await import("../runners/command-runner.js");
+  return withField("runner", () =>
+    createCommandRunner(declared as Parameters<typeof createCommandRunner>[0]),
+  );
+}
+
 /** Stop conditions from the config's `stop` rules and `stopWhen`, with command-line overrides. */
 export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopCondition[] {
   const { stop } = config;
@@ -72,15 +84,7 @@ export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopC
 
 /** Turns a loaded config into the options of `runResearch`, building the declared built-ins. */
 export async function resolveConfig(config: Config, directory: string): Promise<ResearchOptions> {
-  let runner: Runner;
-  if ("run" in config.runner && typeof config.runner.run === "function") runner = config.runner;
-  else {
-    const { createCommandRunner } = await import("../runners/command-runner.js");
-    const declared = config.runner;
-    runner = withField("runner", () =>
-      createCommandRunner(declared as Parameters<typeof createCommandRunner>[0]),
-    );
-  }
+  const runner = await buildRunner(config.runner);
   let objective: Objective;
   if ("measure" in config.objective && typeof config.objective.measure === "function")
     objective = config.objective;

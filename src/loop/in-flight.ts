@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TrialKind, TrialRecord } from "../spec/records.js";
+import type { RunStartInfo } from "../spec/runner.js";
 
 /**
  * A trial under way, written before anything of it happens and removed once its record is in the ledger: one
@@ -23,6 +24,8 @@ export interface InFlightTrial {
   slot?: number;
   /** Process groups of experiments started for this trial. */
   processGroups: number[];
+  /** Cluster jobs submitted for this trial (e.g. Slurm job ids). */
+  jobIds?: string[];
   startedAt: string;
 }
 
@@ -89,6 +92,12 @@ export async function clearInFlight(stateDirectory: string, id: number): Promise
 export async function clearAllInFlight(stateDirectory: string): Promise<void> {
   await rm(inFlightDirectory(stateDirectory), { recursive: true, force: true });
   await rm(legacyMarker(stateDirectory), { force: true });
+}
+
+/** Adds what a runner reported through `onStart` (a process group, a job) to the trial's marker. */
+export function noteRunStart(trial: InFlightTrial, info: RunStartInfo): void {
+  if (info.pid !== undefined) trial.processGroups.push(info.pid);
+  if (info.jobId !== undefined) trial.jobIds = [...(trial.jobIds ?? []), info.jobId];
 }
 
 /** Kills a process group left by a dead driver; a group that is already gone is fine. */

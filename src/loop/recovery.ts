@@ -1,14 +1,19 @@
 import { killByEnvironment } from "../runners/process-group.js";
 import type { Ledger } from "../spec/ledger.js";
 import type { TrialRecord } from "../spec/records.js";
+import type { Runner } from "../spec/runner.js";
 import type { Workspace } from "../workspace/workspace.js";
-import { clearAllInFlight, killLeftoverGroup, readAllInFlight } from "./in-flight.js";
+import { clearAllInFlight, readAllInFlight } from "./in-flight.js";
 import { stateVariable } from "./loop-context.js";
+import { recoverLeftoverRuns } from "./recover-runs.js";
 import { lastKept } from "./research-state.js";
 import { buildTrialRecord } from "./trial-record.js";
 
 export interface RecoverOptions {
   workspace: Workspace;
+  /** The research's runners (main and holdout), asked to stop what they left (cluster jobs). */
+  runners: readonly Runner[];
+  abortSignal: AbortSignal;
   ledger: Ledger;
   /** The records read from the ledger; recovered ones are appended to it. */
   records: TrialRecord[];
@@ -31,14 +36,21 @@ export interface Recovered {
 export async function recoverDeadDriver(options: RecoverOptions): Promise<Recovered> {
   const { workspace, ledger, records, now } = options;
   const { stateDirectory } = workspace;
-  const warnings: string[] = [];
+  const leftovers = await readAllInFlight(stateDirectory);
+  // Process groups and cluster jobs the markers name, and what runners find of their own; jobs first, through
+  // their scheduler, before the search for local processes.
+  const warnings = await recoverLeftoverRuns({
+    runners: options.runners,
+    tag: workspace.tag,
+    stateDirectory,
+    leftovers,
+    abortSignal: options.abortSignal,
+  });
   // Its experiments carry the state directory in their environment, which finds them even when the driver died
   // before it could record their process group.
   await killByEnvironment(stateVariable, stateDirectory);
-  const leftovers = await readAllInFlight(stateDirectory);
   const interrupted: TrialRecord[] = [];
   for (const trial of leftovers) {
-    for (const group of trial.processGroups) killLeftoverGroup(group);
     if (records.some((record) => record.id === trial.id)) continue;
     const record = buildTrialRecord({
       tag: workspace.tag,

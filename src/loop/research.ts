@@ -113,7 +113,14 @@ async function drive(
         metric: objective.metric,
       });
     const records = await ledger.read();
-    const recovered = await recoverDeadDriver({ workspace, ledger, records, now });
+    const recovered = await recoverDeadDriver({
+      workspace,
+      ledger,
+      records,
+      now,
+      runners: [runner, ...(options.holdout === undefined ? [] : [options.holdout.runner])],
+      abortSignal,
+    });
     const warnings = [...workspace.warnings, ...settings.warnings, ...recovered.warnings];
     const state = createLoopState({
       tag,

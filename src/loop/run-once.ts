@@ -3,7 +3,7 @@ import type { Objective } from "../spec/objective.js";
 import type { Curve, Measurement, RunResult, TrialStatus } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import type { InFlightTrial } from "./in-flight.js";
-import { writeInFlightSync } from "./in-flight.js";
+import { noteRunStart, writeInFlightSync } from "./in-flight.js";
 import { type LoopContext, type Slot, stateVariable } from "./loop-context.js";
 import type { RunOutcome } from "./trial-record.js";
 
@@ -61,9 +61,13 @@ function classifyRun(
   if (pruned !== undefined) return { status: "pruned", reason: pruned };
   if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
   if (result.timedOut) {
-    return { status: "timeout", reason: `timed out after ${(result.durationMs / 1000).toFixed(1)} s` };
+    const reason = result.failure?.reason ?? `timed out after ${(result.durationMs / 1000).toFixed(1)} s`;
+    return { status: "timeout", reason };
   }
-  if (result.exitCode !== 0) return { status: "crash", reason: describeExit(result) };
+  // A runner's failure (a scheduler's verdict) says more than the exit code, and may come with exit 0.
+  if (result.exitCode !== 0 || result.failure !== undefined) {
+    return { status: "crash", reason: result.failure?.reason ?? describeExit(result) };
+  }
   if (measurement.value === undefined) {
     return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
   }
@@ -144,9 +148,9 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
           controller.abort(new Error(pruned));
         }
       },
-      onStart: ({ pid }) => {
-        trial.processGroups.push(pid);
-        // Synchronously, so the group is on disk before the experiment gets far.
+      onStart: (info) => {
+        noteRunStart(trial, info);
+        // Synchronously, so the group or job is on disk before the experiment gets far.
         writeInFlightSync(workspace.stateDirectory, trial);
       },
       abortSignal: controller.signal,
@@ -163,7 +167,12 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
   if (pruned !== undefined && !context.abortSignal.aborted) result = { ...result, interrupted: false };
   else pruned = undefined;
   const tampered = await slot.worktree.changedProtectedFiles();
-  const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
+  const ran =
+    result.exitCode === 0 &&
+    result.failure === undefined &&
+    !result.timedOut &&
+    !result.interrupted &&
+    tampered.length === 0;
   let measurement = emptyMeasurement;
   if (ran && pruned === undefined) {
     try {

@@ -94,6 +94,9 @@ export function buildTrialRecord(options: BuildRecordOptions): TrialRecord {
             signal: last.result.signal,
             timedOut: last.result.timedOut,
             durationMs: last.result.durationMs,
+            // Queue time and the job, for runners that go through a scheduler.
+            ...(last.result.queuedMs === undefined ? {} : { queuedMs: last.result.queuedMs }),
+            ...(last.result.job === undefined ? {} : { job: last.result.job }),
           },
     log: last === undefined ? null : relativeLog(last.result.logFile),
     ...(curve.length > 0 ? { curve: downsampleCurve(curve) } : {}),

@@ -16,16 +16,19 @@ import {
 } from "./process-group.js";
 
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so longer ones are refused.
-const maxTimerMs = 2_147_483_647;
+export const maxTimerMs = 2_147_483_647;
+
+/** An experiment's command: a shell command line (run by `bash -c`) or an argv array. */
+export const commandSchema = z.union([
+  z.string().trim().min(1, "a non-empty shell command"),
+  z
+    .array(z.string())
+    .min(1, "a non-empty argv array")
+    .refine((argv) => argv[0] !== "", "argv[0] to be a program"),
+]);
 
 const commandRunnerOptionsSchema = z.object({
-  command: z.union([
-    z.string().trim().min(1, "a non-empty shell command"),
-    z
-      .array(z.string())
-      .min(1, "a non-empty argv array")
-      .refine((argv) => argv[0] !== "", "argv[0] to be a program"),
-  ]),
+  command: commandSchema,
   env: z.record(z.string(), z.string()).optional(),
   timeoutMs: z.number().positive().max(maxTimerMs).optional(),
   killGraceMs: z.number().nonnegative().max(maxTimerMs).default(5000),

@@ -13,10 +13,20 @@ export type {
   Curve,
   Decision,
   Measurement,
+  RunFailureKind,
+  RunJob,
   RunResult,
   TokenUsage,
   TrialKind,
   TrialRecord,
   TrialStatus,
 } from "./records.js";
-export type { Runner, RunOptions } from "./runner.js";
+export type {
+  PreflightOptions,
+  PreflightResult,
+  RecoverOptions,
+  RecoverResult,
+  Runner,
+  RunOptions,
+  RunStartInfo,
+} from "./runner.js";

@@ -25,6 +25,26 @@ export interface TokenUsage {
   cachedInputTokens?: number;
 }
 
+/** Why a run ended badly, when the runner knows more than its exit code tells (a cluster scheduler's verdict). */
+export type RunFailureKind =
+  | "failed"
+  | "time-limit"
+  | "out-of-memory"
+  | "node-failure"
+  | "preempted"
+  | "cancelled"
+  | "not-submitted"
+  | "lost";
+
+/** A job on a cluster scheduler that ran the experiment. */
+export interface RunJob {
+  id: string;
+  /** The scheduler's final state, e.g. `COMPLETED`, `FAILED`, `OUT_OF_MEMORY`. */
+  state: string;
+  /** The node(s) it ran on, when known. */
+  nodes?: string;
+}
+
 /** What a runner reports about one execution of the experiment. A failure is a value, never an exception. */
 export interface RunResult {
   /** Exit code of the experiment's main process; `null` when it was ended by a signal. */
@@ -43,6 +63,12 @@ export interface RunResult {
   /** Bytes of output the run produced, and how many of those did not fit in the log. */
   outputBytes?: number;
   droppedBytes?: number;
+  /** Time spent waiting for a scheduler before the run started (a cluster's queue); not part of `durationMs`. */
+  queuedMs?: number;
+  /** Why the run failed, in words a user understands, with a kind the loop can branch on. */
+  failure?: { kind: RunFailureKind; reason: string };
+  /** The cluster job that ran it, for runners that submit one. */
+  job?: RunJob;
 }
 
 /** Metrics read from one run by an objective. */
@@ -114,7 +140,16 @@ export interface TrialRecord {
   holdout?: { metric: number | null; incumbent: number | null; passed: boolean };
   /** Files the proposal changed, relative to the researched directory. */
   changedFiles: string[];
-  run: { exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number } | null;
+  run: {
+    exitCode: number | null;
+    signal: string | null;
+    timedOut: boolean;
+    durationMs: number;
+    /** Time the run waited in a scheduler's queue, when it went through one. */
+    queuedMs?: number;
+    /** The cluster job that ran it, when it was one. */
+    job?: RunJob;
+  } | null;
   /** The log of the (last) run, relative to `.autoresearch/<tag>/`. */
   log: string | null;
   /** The learning curve of the (last) candidate run, when the objective reads progress; downsampled. */

@@ -1,5 +1,13 @@
 import type { RunResult } from "./records.js";
 
+/** What a runner reports once the experiment started, so that a restarted driver can clean up after it. */
+export interface RunStartInfo {
+  /** The process group of a local experiment. */
+  pid?: number;
+  /** The job of an experiment submitted to a cluster scheduler (e.g. a Slurm job id). */
+  jobId?: string;
+}
+
 export interface RunOptions {
   /** Where to run: the trial worktree's researched directory. */
   directory: string;
@@ -15,13 +23,50 @@ export interface RunOptions {
   env: Record<string, string>;
   /** Called with each output line as it arrives, for live progress and early abort. */
   onLine?: (line: string) => void;
-  /** Called with the process group id once the experiment started, so a restarted driver can clean up. */
-  onStart?: (info: { pid: number }) => void;
+  /** Called once the experiment started (a process group, a submitted job), so a restarted driver can clean up. */
+  onStart?: (info: RunStartInfo) => void;
   abortSignal: AbortSignal;
+}
+
+/** What a restarted driver tells a runner about the runs a dead driver may have left behind. */
+export interface RecoverOptions {
+  /** The research's tag. */
+  tag: string;
+  /** The research's state directory (`.autoresearch/<tag>/`); everything the research ran from lies below it. */
+  stateDirectory: string;
+  /** Jobs the dead driver recorded through `onStart`. */
+  jobIds: string[];
+  abortSignal: AbortSignal;
+}
+
+/** What a runner stopped while recovering, one line each, for the research's warnings. */
+export interface RecoverResult {
+  stopped: string[];
+}
+
+export interface PreflightOptions {
+  /** The directory the experiments will run in. */
+  directory: string;
+  abortSignal: AbortSignal;
+}
+
+/** The checks a runner made before a research starts; a failed check rejects with an error instead. */
+export interface PreflightResult {
+  /** What was checked and found fine, one line each. */
+  passed: string[];
+  /** What could not be checked or looks doubtful, one line each. */
+  warnings: string[];
 }
 
 /** How to execute one experiment and what it printed. */
 export interface Runner {
   readonly name: string;
   run(options: RunOptions): Promise<RunResult>;
+  /**
+   * Stops what a driver that died left running (jobs on a cluster). Called once when a research starts, before
+   * anything runs; runners whose experiments cannot outlive the driver need not implement it.
+   */
+  recover?(options: RecoverOptions): Promise<RecoverResult>;
+  /** Checks, before a research starts, that runs can work at all (tools reachable, files visible where they run). */
+  preflight?(options: PreflightOptions): Promise<PreflightResult>;
 }

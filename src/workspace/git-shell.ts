@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { WorkspaceError } from "../errors/autoresearch-error.js";
+import { shellQuote } from "../shell-quote.js";
 import type { GitOptions } from "./git.js";
 
 /**
@@ -24,10 +25,6 @@ interface Pending {
   allowed: readonly number[];
   stdout?: { text: string; exitCode: number };
   stderr?: string;
-}
-
-function quote(text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 export function createGitShell(): GitShell {
@@ -115,9 +112,9 @@ export function createGitShell(): GitShell {
       if (failure !== undefined) return Promise.reject(failure);
       shell ??= start();
       const assignments = Object.entries(options.env ?? {})
-        .map(([name, value]) => `${name}=${quote(value)}`)
+        .map(([name, value]) => `${name}=${shellQuote(value)}`)
         .join(" ");
-      const command = `${assignments} git -C ${quote(directory)} ${args.map(quote).join(" ")} </dev/null`;
+      const command = `${assignments} git -C ${shellQuote(directory)} ${args.map(shellQuote).join(" ")} </dev/null`;
       const line = `${command}; printf '\\n%s:%d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
       return new Promise((resolve, reject) => {
         pending.push({
