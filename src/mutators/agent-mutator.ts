@@ -5,7 +5,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { execa } from "execa";
 import picomatch from "picomatch";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
 import { type AgentPresetName, agentPresets } from "./agent-presets.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
@@ -105,9 +105,8 @@ function tail(text: string, lines = 20): string {
  * agent runs in its own process group, which is killed on timeout or abort.
  */
 export function createAgentMutator(options: AgentMutatorOptions): Mutator {
-  const parsed = agentMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const config = parsed.data;
+  const parsed = parseOptions(agentMutatorOptionsSchema, options);
+  const config = parsed;
   const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
   const template = preset ? [...preset.command] : [...(config.command as string[])];
   if (preset) {

@@ -1,6 +1,6 @@
 import type { LanguageModelUsage, ModelMessage, StopCondition, ToolSet } from "ai";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TokenUsage } from "../spec/records.js";
 import {
@@ -140,9 +140,8 @@ const reminder =
  * `ai` and the providers are loaded on the first proposal, never when the library is imported.
  */
 export function createLlmMutator(options: LlmMutatorOptions): Mutator {
-  const parsed = llmMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const config = parsed.data;
+  const parsed = parseOptions(llmMutatorOptionsSchema, options);
+  const config = parsed;
   // A model object of an unsupported specification is refused now, not at the first proposal.
   if (isLanguageModelObject(config.model)) assertSupportedVersion(config.model);
   const retry = {

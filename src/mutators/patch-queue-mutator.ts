@@ -4,7 +4,7 @@ import { basename, join, resolve } from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 
 /** A patch written as code: edits the researched directory in place. */
@@ -16,7 +16,7 @@ export interface PatchFunction {
   apply(options: { directory: string; abortSignal: AbortSignal }): Promise<void> | void;
 }
 
-const patchFunctionSchema = z.object({
+const patchFunctionSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   apply: z.custom<PatchFunction["apply"]>((value) => typeof value === "function", "expected a function"),
@@ -54,10 +54,9 @@ const nameOrder = new Intl.Collator("en", { numeric: true });
  * applied with `--directory`. Patches use `a/` and `b/` prefixes (git's `-p1`).
  */
 export function createPatchQueueMutator(options: PatchQueueMutatorOptions): Mutator {
-  const parsed = patchQueueMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { patches, name = "patch-queue" } = parsed.data;
-  const cwd = resolve(parsed.data.cwd ?? process.cwd());
+  const parsed = parseOptions(patchQueueMutatorOptionsSchema, options);
+  const { patches, name = "patch-queue" } = parsed;
+  const cwd = resolve(parsed.cwd ?? process.cwd());
 
   let fixedEntries: Entry[] | undefined;
   if (typeof patches === "string") {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { createRandom } from "../random.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
@@ -58,17 +58,16 @@ const enumerationLimit = 100_000;
  * the full point is stored in the proposal's `metadata.point`, which is how a resumed run knows what was tried.
  */
 export function createSearchSpaceMutator(options: SearchSpaceMutatorOptions): Mutator {
-  const parsed = searchSpaceMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { file, seed = 0, maxAttempts = 1000, name = "search-space" } = parsed.data;
-  const format: SearchSpaceFormat | undefined = parsed.data.format ?? formatFromFileName(file);
+  const parsed = parseOptions(searchSpaceMutatorOptionsSchema, options);
+  const { file, seed = 0, maxAttempts = 1000, name = "search-space" } = parsed;
+  const format: SearchSpaceFormat | undefined = parsed.format ?? formatFromFileName(file);
   if (format === undefined) {
     throw new ConfigurationError({
       message: `Invalid \`format\`: cannot tell the format of \`${file}\` from its extension; expected \`format\` to be "json", "yaml", "python" or "javascript"`,
       field: "format",
     });
   }
-  const parameters = normalizeSearchSpace(parsed.data.space);
+  const parameters = normalizeSearchSpace(parsed.space);
   const names = parameters.map((parameter) => parameter.name);
   const finitePoints = enumerateFinite(parameters, enumerationLimit);
 

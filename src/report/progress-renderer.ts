@@ -1,6 +1,6 @@
 import picocolors from "picocolors";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
 import type { TrialKind, TrialRecord } from "../spec/records.js";
 import {
@@ -13,7 +13,7 @@ import {
 } from "./format-values.js";
 import { inferMetricName } from "./report-data.js";
 
-const progressRendererOptionsSchema = z.object({
+const progressRendererOptionsSchema = z.strictObject({
   stream: z.custom<NodeJS.WritableStream>(
     (value) =>
       typeof value === "object" &&
@@ -102,15 +102,14 @@ interface CurrentTrial {
  * permanent line per finished trial above it; without one it prints plain lines only, no escape codes.
  */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
-  const parsed = progressRendererOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { stream } = parsed.data;
-  const tty = parsed.data.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
-  const now = parsed.data.now ?? Date.now;
+  const parsed = parseOptions(progressRendererOptionsSchema, options);
+  const { stream } = parsed;
+  const tty = parsed.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
+  const now = parsed.now ?? Date.now;
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
-  const colors = picocolors.createColors(tty && (parsed.data.color ?? !noColor));
-  const refreshMs = parsed.data.refreshMs ?? 1000;
-  const timeoutMs = parsed.data.timeoutMs;
+  const colors = picocolors.createColors(tty && (parsed.color ?? !noColor));
+  const refreshMs = parsed.refreshMs ?? 1000;
+  const timeoutMs = parsed.timeoutMs;
 
   let tag = "";
   let metric: string | undefined;
@@ -122,8 +121,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
-  const width = () =>
-    Math.max(40, (parsed.data.columns ?? (stream as { columns?: number }).columns ?? 100) - 1);
+  const width = () => Math.max(40, (parsed.columns ?? (stream as { columns?: number }).columns ?? 100) - 1);
   const clip = (line: string) => {
     const limit = width();
     return line.length <= limit ? line : `${line.slice(0, limit - 1)}…`;

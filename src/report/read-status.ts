@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import type { TrialRecord } from "../spec/records.js";
@@ -10,7 +10,7 @@ import { isProcessAlive } from "../workspace/lock.js";
 import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
 import { buildReportData, type ReportData } from "./report-data.js";
 
-const readStatusOptionsSchema = z.object({
+const readStatusOptionsSchema = z.strictObject({
   directory: z.string().min(1),
   tag: z
     .string()
@@ -99,14 +99,13 @@ async function listTags(directory: string): Promise<string[]> {
  * another process appends to the ledger: a torn last line is skipped.
  */
 export async function readStatus(options: ReadStatusOptions): Promise<ResearchStatus> {
-  const parsed = readStatusOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { directory, tag } = parsed.data;
+  const parsed = parseOptions(readStatusOptionsSchema, options);
+  const { directory, tag } = parsed;
   // What the numbers mean: as asked, else as the loop described it in research.json, else inferred.
   const dataOptionsFor = async (name: string) => {
     const described = await readResearchDescription(join(directory, ".autoresearch", name));
-    const metric = parsed.data.metric ?? described?.metric;
-    const direction = parsed.data.direction ?? described?.direction;
+    const metric = parsed.metric ?? described?.metric;
+    const direction = parsed.direction ?? described?.direction;
     return { ...(metric === undefined ? {} : { metric }), ...(direction === undefined ? {} : { direction }) };
   };
   if (tag === undefined) {

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Direction } from "../spec/objective.js";
 import type { TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
 
-export const reportDataOptionsSchema = z.object({
+export const reportDataOptionsSchema = z.strictObject({
   tag: z.string().min(1).optional(),
   metric: z.string().min(1).optional(),
   direction: z.enum(["minimize", "maximize"]).optional(),
@@ -125,10 +125,8 @@ export function inferDirection(records: readonly TrialRecord[]): Direction | und
   return undefined;
 }
 
-function parseOptions(options: ReportDataOptions): z.output<typeof reportDataOptionsSchema> {
-  const parsed = reportDataOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  return parsed.data;
+function normalizeOptions(options: ReportDataOptions): z.output<typeof reportDataOptionsSchema> {
+  return parseOptions(reportDataOptionsSchema, options);
 }
 
 /** Summary numbers and one row per trial, computed from ledger records alone (no git, no files). */
@@ -136,7 +134,7 @@ export function buildReportData(
   records: readonly TrialRecord[],
   options: ReportDataOptions = {},
 ): ReportData {
-  const parsed = parseOptions(options);
+  const parsed = normalizeOptions(options);
   const ordered = [...records].sort((a, b) => a.id - b.id);
   const counts = Object.fromEntries(statuses.map((status) => [status, 0])) as Record<TrialStatus, number>;
   const rows: ReportRow[] = [];

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
 import { execa } from "execa";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import { createOutputCapture } from "./output-capture.js";
@@ -18,7 +18,7 @@ import {
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so longer ones are refused.
 const maxTimerMs = 2_147_483_647;
 
-const commandRunnerOptionsSchema = z.object({
+const commandRunnerOptionsSchema = z.strictObject({
   command: z.union([
     z.string().trim().min(1, "a non-empty shell command"),
     z
@@ -57,10 +57,9 @@ const pipeGraceMs = 2000;
  * nothing outlives the trial.
  */
 export function createCommandRunner(options: CommandRunnerOptions): Runner {
-  const parsed = commandRunnerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { command, timeoutMs, killGraceMs, maxLogBytes } = parsed.data;
-  const runnerEnv = parsed.data.env ?? {};
+  const parsed = parseOptions(commandRunnerOptionsSchema, options);
+  const { command, timeoutMs, killGraceMs, maxLogBytes } = parsed;
+  const runnerEnv = parsed.env ?? {};
   const [file, ...args] = typeof command === "string" ? ["bash", "-c", command] : command;
   const display = typeof command === "string" ? command : command.join(" ");
 
