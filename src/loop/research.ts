@@ -16,6 +16,7 @@ import {
   writeInFlight,
   writeInFlightSync,
 } from "./in-flight.js";
+import { preflightResearch, researchEnvironment } from "./preflight.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
@@ -190,6 +191,9 @@ async function drive(
       }
     }
 
+    // Preflight: whatever can be found wrong without running anything is found now, before the baseline.
+    warnings.push(...(await preflightResearch({ options, workspace, records, abortSignal })));
+
     await writeResearchDescription(stateDirectory, {
       tag,
       metric: objective.metric,
@@ -272,8 +276,7 @@ async function drive(
           logFile,
           env: {
             ...options.env,
-            AUTORESEARCH_TAG: tag,
-            [stateVariable]: stateDirectory,
+            ...researchEnvironment(workspace),
             AUTORESEARCH_TRIAL: String(trial),
             AUTORESEARCH_SAMPLE: String(sample),
             [evaluation.seedVariable]: String(sample),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
+import { describeMissingProgram, programOfShellCommand } from "./find-program.js";
 import { createOutputCapture } from "./output-capture.js";
 import {
   killByEnvironment,
@@ -65,6 +66,20 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
 
   return {
     name: "command",
+    // The program must exist before the baseline; a command line bash decides itself (a builtin, a compound
+    // command, an unknown variable) is left to the run.
+    preflight({ directory, checkout, env }) {
+      const environment = { ...process.env, ...runnerEnv, ...env };
+      const program = typeof command === "string" ? programOfShellCommand(command, environment) : command[0];
+      if (program === undefined) return;
+      const problem = describeMissingProgram(program, {
+        directory,
+        checkout,
+        path: environment.PATH,
+        purpose: `The command \`${display}\``,
+      });
+      if (problem !== undefined) throw new Error(problem);
+    },
     async run(runOptions): Promise<RunResult> {
       const { directory, logFile, abortSignal } = runOptions;
       await mkdir(dirname(logFile), { recursive: true });

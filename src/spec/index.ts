@@ -8,6 +8,7 @@ export type {
 export type { AppendOptions, Ledger } from "./ledger.js";
 export type { Mutator, Proposal, ProposeOptions, RepairRequest, Scope } from "./mutator.js";
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
+export type { Preflight, PreflightOptions } from "./preflight.js";
 export type {
   Comparison,
   Decision,

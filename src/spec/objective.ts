@@ -1,3 +1,4 @@
+import type { Preflight } from "./preflight.js";
 import type { Comparison, Measurement, RunResult } from "./records.js";
 
 /** Which way is better. */
@@ -33,4 +34,6 @@ export interface Objective {
   readonly direction: Direction;
   measure(options: MeasureOptions): Promise<Measurement>;
   compare(options: CompareOptions): Comparison;
+  /** Checks, before the baseline, that runs can be measured. */
+  preflight?: Preflight;
 }

@@ -1,3 +1,4 @@
+import type { Preflight } from "./preflight.js";
 import type { RunResult } from "./records.js";
 
 export interface RunOptions {
@@ -20,4 +21,6 @@ export interface RunOptions {
 export interface Runner {
   readonly name: string;
   run(options: RunOptions): Promise<RunResult>;
+  /** Checks, before the baseline, that runs can start (e.g. the program is installed). */
+  preflight?: Preflight;
 }
