@@ -82,7 +82,7 @@ export async function demoCommand(path: string | undefined, values: ParsedArgume
     if (baseline != null && best != null) {
       const change = ((best - baseline) / Math.abs(baseline)) * 100;
       io.stdout.write(
-        `${loaded.config.objective && "metric" in loaded.config.objective ? loaded.config.objective.metric : "metric"}: baseline ${baseline.toFixed(4)} -> best ${best.toFixed(4)} (${change >= 0 ? "+" : ""}${change.toFixed(1)}%), ${summary.kept} kept of ${summary.trials} trials\n`,
+        `${loaded.config.objective && "metric" in loaded.config.objective ? loaded.config.objective.metric : "metric"}: baseline ${baseline.toFixed(4)} -> best ${best.toFixed(4)} (${change >= 0 ? "+" : ""}${change.toFixed(1)}%), ${summary.records.filter((record) => record.kind !== "baseline" && record.status === "keep").length} kept of ${summary.records.length} trials, the baseline included\n`,
       );
     }
     io.stdout.write(
@@ -96,5 +96,5 @@ export async function demoCommand(path: string | undefined, values: ParsedArgume
       ].join("\n"),
     );
   }
-  return exitCodeOf(summary);
+  return exitCodeOf(summary, io);
 }

@@ -3,14 +3,22 @@ import { resolveConfig } from "../config/resolve-config.js";
 import { runResearch } from "../loop/research.js";
 import type { ResearchSummary } from "../spec/events.js";
 import { createEventPrinter } from "./event-printer.js";
+import { explainStop } from "./explain-stop.js";
 import type { CliIo, ParsedArguments } from "./main.js";
 import { positiveInteger } from "./main.js";
 
-/** Exit code of a finished research. */
-export function exitCodeOf(summary: ResearchSummary): number {
+/**
+ * Exit code of a finished research. Exit code 1 comes with a paragraph on `stderr` saying what failed and what
+ * to do; pass `io` to have it written.
+ */
+export function exitCodeOf(summary: ResearchSummary, io?: Pick<CliIo, "stderr">): number {
   if (summary.stopReason === "aborted") return 130;
   // The research could not go on: the baseline crashed, or the proposer failed again and again.
-  if (summary.stopReason === "baseline-failed" || summary.stopReason === "proposal-failures") return 1;
+  if (summary.stopReason === "baseline-failed" || summary.stopReason === "proposal-failures") {
+    const explanation = io === undefined ? undefined : explainStop(summary);
+    if (explanation !== undefined) io?.stderr.write(`\n${explanation}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -59,5 +67,5 @@ export async function runCommand(path: string | undefined, values: ParsedArgumen
     values.json ?? false,
     timeoutMs as number | undefined,
   );
-  return exitCodeOf(summary);
+  return exitCodeOf(summary, io);
 }

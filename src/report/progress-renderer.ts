@@ -2,7 +2,7 @@ import picocolors from "picocolors";
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
-import type { TrialKind, TrialRecord } from "../spec/records.js";
+import type { RunResult, TrialKind, TrialRecord } from "../spec/records.js";
 import {
   decimalsFor,
   formatDelta,
@@ -11,7 +11,14 @@ import {
   formatPercent,
   truncate,
 } from "./format-values.js";
-import { inferMetricName } from "./report-data.js";
+import {
+  buildReportData,
+  describeTrials,
+  inferMetricName,
+  isFailedProposal,
+  reasonOf,
+  trialLabel,
+} from "./report-data.js";
 
 const progressRendererOptionsSchema = z.strictObject({
   stream: z.custom<NodeJS.WritableStream>(
@@ -45,20 +52,25 @@ function metricNameOf(record: TrialRecord): string {
   return inferMetricName([record]) ?? "metric";
 }
 
-function outcome(record: TrialRecord, metric: string): string {
+/** What the run came to: the metric, or how it failed; `undefined` when nothing ran (a failed proposal). */
+function outcome(record: TrialRecord, metric: string): string | undefined {
   if (record.metric !== null) return `${metric} ${formatMetric(record.metric)}`;
   if (record.status === "timeout" || record.run?.timedOut) return "timed out";
   if (record.run?.signal) return `killed by ${record.run.signal}`;
   if (record.run !== null && record.run.exitCode !== null && record.run.exitCode !== 0) {
     return `exit ${record.run.exitCode}`;
   }
-  return "no metric";
+  return record.run === null ? undefined : "no metric";
 }
+
+// Descriptions the loop writes when there is nothing to describe; the reason says more.
+const placeholders = new Set(["baseline", "(failed proposal)", "(proposing)"]);
 
 /**
  * The one line printed for a finished trial:
  * `trial 3  keep     val_bpb 0.9712  (-0.0079)  LEARNING_RATE 0.04 -> 0.06  12.3s`.
  * The delta is against `previousBest` (the incumbent the trial had to beat), else the record's own comparison.
+ * Every trial that was not kept ends with its reason: `… 3.1s — no \`accuracy:\` line, found pass_rate`.
  */
 export function formatTrialLine(
   record: TrialRecord,
@@ -70,7 +82,9 @@ export function formatTrialLine(
     inferMetricName([record]) ??
     (previousBest === undefined ? undefined : inferMetricName([previousBest])) ??
     "metric";
-  const parts = [outcome(record, name)];
+  const parts: string[] = [];
+  const result = outcome(record, name);
+  if (result !== undefined) parts.push(result);
   if (record.metric !== null && record.kind !== "baseline") {
     const decimals = decimalsFor(record.metric);
     const delta =
@@ -79,12 +93,26 @@ export function formatTrialLine(
         : record.comparison?.delta;
     if (delta !== undefined && Number.isFinite(delta)) parts.push(`(${formatDelta(delta, decimals)})`);
   }
-  if (record.kind !== "baseline" || record.description !== "baseline")
-    parts.push(truncate(record.description, 72));
+  if (!placeholders.has(record.description)) parts.push(truncate(record.description, 72));
   parts.push(formatDuration(record.durations.totalMs));
-  const status = record.kind === "baseline" ? "baseline" : record.status;
-  return `trial ${record.id}  ${status.padEnd(8)} ${parts.join("  ")}`;
+  const kept = record.status === "keep";
+  const reason = kept || record.reason === "" ? "" : ` — ${truncate(reasonOf(record), 200)}`;
+  return `trial ${record.id}  ${trialLabel(record).padEnd(8)} ${parts.join("  ")}${reason}`;
 }
+
+/** The log of a crashed or timed-out run: where it is and its last lines, indented under the trial's line. */
+function formatLogTail(run: RunResult, width: number): string[] {
+  const tail = run.outputTail
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .split(/\r?\n|\r/)
+    .map((line) => line.replace(/[\x00-\x1f\x7f]+/g, " ").trimEnd())
+    .filter((line) => line.trim() !== "")
+    .slice(-logTailLines);
+  const clip = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 1)}…`);
+  return [`    log: ${run.logFile}`, ...tail.map((line) => clip(`    │ ${line}`))];
+}
+
+const logTailLines = 6;
 
 interface CurrentTrial {
   trial: number;
@@ -116,7 +144,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let best: TrialRecord | undefined;
   let baseline: TrialRecord | undefined;
   let current: CurrentTrial | undefined;
-  const counts = { keep: 0, discard: 0, crash: 0, other: 0 };
+  const counts = { keep: 0, discard: 0, crash: 0, failed: 0, other: 0 };
+  const lastRuns = new Map<number, RunResult>();
   let drawn = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
@@ -159,7 +188,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
       );
       lines.push(colors.dim(clip(current.lastMetricLine ?? "")));
     }
-    const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
+    const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.failed > 0 ? `  failed ${counts.failed}` : ""}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
     lines.push(clip(`${bestText()}  ·  ${tally}`));
     return lines;
   }
@@ -187,7 +216,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   }
 
   function colorLine(record: TrialRecord, line: string): string {
-    if (record.kind === "baseline") return colors.blue(line);
+    if (record.kind === "baseline" && record.status === "keep") return colors.blue(line);
     if (record.status === "keep") return colors.green(line);
     if (record.status === "discard") return colors.dim(line);
     return colors.red(line);
@@ -258,6 +287,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           }
           break;
         case "run-end":
+          // The last run of each trial: a crash shows its log.
+          lastRuns.set(event.trial, event.result);
           break;
         case "trial-end": {
           const { record } = event;
@@ -266,12 +297,18 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           else if (record.status === "keep") counts.keep += 1;
           else if (record.status === "discard") counts.discard += 1;
           else if (record.status === "crash" || record.status === "timeout") counts.crash += 1;
+          else if (isFailedProposal(record)) counts.failed += 1;
           else counts.other += 1;
           const line = formatTrialLine(record, best, metric);
           best = event.best ?? best;
           if (current?.trial === record.id) current = undefined;
           if (current === undefined) stopTimer();
           print(colorLine(record, line));
+          const run = lastRuns.get(record.id);
+          lastRuns.delete(record.id);
+          if ((record.status === "crash" || record.status === "timeout") && run !== undefined) {
+            for (const tailLine of formatLogTail(run, width())) print(colors.dim(tailLine));
+          }
           break;
         }
         case "research-end": {
@@ -279,7 +316,9 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           current = undefined;
           const { summary } = event;
           best = summary.best ?? best;
-          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${summary.trials} trials, ${summary.kept} kept, ${bestText()}, ${formatDuration(summary.durationMs)}`;
+          const data = buildReportData(summary.records, metric === undefined ? {} : { metric });
+          const session = summary.trials === data.trials ? "" : ` (${summary.trials} in this session)`;
+          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${describeTrials(data)}${session}; ${bestText()}, ${formatDuration(summary.durationMs)}`;
           if (tty) {
             erase();
             stream.write(`${colors.bold(ended)}\n`);
