@@ -131,6 +131,11 @@ describe("the CLI", () => {
     const missing = runCli(["run"], mkdtempSync(join(tmpdir(), "autoresearch-none-")));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("Expected a config file");
+    for (const tag of ["a..b", "x.lock"]) {
+      const badTag = runCli(["run", "--tag", tag], repositoryWithPatches());
+      expect(badTag.status).toBe(2);
+      expect(badTag.stderr).toContain(`Invalid \`tag\`: a git ref name cannot`);
+    }
     const unknown = runCli(["frobnicate"], directory);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("Unknown command `frobnicate`");

@@ -100,6 +100,8 @@ export async function preflightResearch(context: {
     }),
   );
   const failures = [...globs.failures, ...checked.filter((line) => line !== undefined)];
+  // Stopped meanwhile (Ctrl-C): a check cut short is no finding; the loop sees the abort and ends.
+  if (context.abortSignal.aborted) return [];
   if (failures.length > 0) {
     throw new ConfigurationError({
       field: "preflight",

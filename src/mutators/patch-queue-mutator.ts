@@ -197,7 +197,8 @@ async function applyPatchFile(
   options: { check?: boolean } = {},
 ): Promise<string | undefined> {
   const git = (args: string[], cwd: string) =>
-    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore" });
+    // Detached: out of the terminal's process group, so Ctrl-C stops the research rather than git.
+    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore", detached: true });
   const root = await git(["rev-parse", "--show-toplevel", "--show-prefix"], directory);
   let cwd = directory;
   const args = ["apply", "--whitespace=nowarn", ...(options.check ? ["--check"] : [])];

@@ -18,6 +18,8 @@ export async function git(directory: string, args: readonly string[], options: G
     stdin: "ignore",
     env: { GIT_TERMINAL_PROMPT: "0", ...options.env },
     maxBuffer: 256 * 1024 * 1024,
+    // Out of the terminal's process group: the user's Ctrl-C stops the research, which lets git finish.
+    detached: true,
   });
   const allowed = options.allowExitCodes ?? [];
   if (result.exitCode !== 0 && !allowed.includes(result.exitCode ?? -1)) {
