@@ -30,8 +30,10 @@ export function handleInterrupts(io: CliIo, json: boolean): Interrupts {
     }
     controller.abort(new Error(`stopped by ${signal}`));
   };
+  let outputClosed = false;
   const onOutputError = (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
+    outputClosed = true;
     count++;
     controller.abort(new Error("the output was closed"));
   };
@@ -47,7 +49,8 @@ export function handleInterrupts(io: CliIo, json: boolean): Interrupts {
     dispose() {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
-      io.stdout.off("error", onOutputError);
+      // Writes already on their way fail later; once the reader is gone, they fail quietly.
+      if (!outputClosed) io.stdout.off("error", onOutputError);
     },
   };
 }
