@@ -73,6 +73,10 @@ export async function runCommand(path: string | undefined, values: ParsedArgumen
     const maxTrials = positiveInteger(values["max-trials"], "max-trials");
     if (maxTrials !== undefined) config.stop = { ...config.stop, maxTrials };
     const options = await resolveConfig(config, loaded.directory);
+    if (values.from !== undefined) {
+      const { startFrom } = await import("../workspace/start-from.js");
+      await startFrom({ directory: loaded.directory, tag: config.tag, from: values.from });
+    }
     if (interrupts.stopped) return 130;
     const timeoutMs =
       typeof config.runner === "object" && "timeoutMs" in config.runner ? config.runner.timeoutMs : undefined;
