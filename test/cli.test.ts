@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -131,6 +131,11 @@ describe("the CLI", () => {
     const missing = runCli(["run"], mkdtempSync(join(tmpdir(), "autoresearch-none-")));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("Expected a config file");
+    for (const tag of ["a..b", "x.lock"]) {
+      const badTag = runCli(["run", "--tag", tag], repositoryWithPatches());
+      expect(badTag.status).toBe(2);
+      expect(badTag.stderr).toContain(`Invalid \`tag\`: a git ref name cannot`);
+    }
     const unknown = runCli(["frobnicate"], directory);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("Unknown command `frobnicate`");
@@ -154,5 +159,72 @@ describe("the CLI", () => {
     const tsv = readFileSync(join(directory, ".autoresearch/quickstart/results.tsv"), "utf8").split("\n");
     expect(tsv[0]).toBe("commit\tval_bpb\tmemory_gb\tstatus\tdescription");
     expect(existsSync(join(directory, "train.js"))).toBe(true);
+  });
+});
+
+describe("failures on the terminal", () => {
+  it("shows one trial count in the CLI, status and the report, the baseline included", () => {
+    const directory = repositoryWithPatches("echo score: 5");
+    const run = runCli(["run", "--max-trials", "3"], directory);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("ended (trial-count): 3 trials, the baseline included:");
+    const status = runCli(["status", "cli"], directory);
+    expect(status.stdout).toContain("3 trials, the baseline included:");
+    const report = runCli(
+      ["report", "cli", "--format", "md", "--output", join(directory, "r.md")],
+      directory,
+    );
+    expect(report.status, report.stderr).toBe(0);
+    expect(readFileSync(join(directory, "r.md"), "utf8")).toContain(
+      "| trials | 3 trials, the baseline included:",
+    );
+  });
+
+  it("explains a crashed baseline: the reason and the log's last lines on stdout, a paragraph on stderr, exit 1", () => {
+    const directory = repositoryWithPatches(
+      'node -e \'console.log("pass_rate: 0.5"); console.error("warming up")\'',
+    );
+    const result = runCli(["run"], directory);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("baseline crash no metric  ");
+    expect(result.stdout).toContain("— no `score: <number>` line in the output (found pass_rate)");
+    expect(result.stdout).toMatch(/ {4}log: .*\.autoresearch\/cli\/logs\/0\.log\n {4}│ pass_rate: 0\.5\n/);
+    expect(result.stderr).toContain(
+      "The research stopped because the baseline (trial 0, the unchanged code) failed: no `score: <number>` line",
+    );
+    expect(result.stderr).toContain(`Its log is ${realpathSync(directory)}/.autoresearch/cli/logs/0.log`);
+    const status = runCli(["status", "cli"], directory);
+    expect(status.stdout).toContain("1 trial: the baseline crashed");
+    expect(status.stdout).toContain(
+      "the baseline (trial 0) did not measure: crash, no `score: <number>` line",
+    );
+  });
+
+  it("explains proposals that keep failing, with the proposer's own error", () => {
+    const directory = createRepository({
+      "params.txt": "0\n",
+      "program.md": "Lower the score.\n",
+      "autoresearch.config.ts": `export default {
+        tag: "llm",
+        runner: { command: "echo score: 5" },
+        objective: { metric: "score", direction: "minimize" },
+        // A closed port: every model call fails at once.
+        mutator: { llm: { model: "openai-compatible:m", baseURL: "http://127.0.0.1:2/v1", instructions: "program.md", retry: { maxRetries: 0 } } },
+        scope: { editable: ["params.txt"] },
+        maxConsecutiveFailures: 2,
+      };`,
+    });
+    const result = runCli(["run"], directory);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/trial 1 {2}failed {3}.* — proposal failed: The model call failed: /);
+    expect(result.stderr).toContain(
+      "The research stopped because the last 2 proposals in a row produced nothing to run",
+    );
+    expect(result.stderr).toContain('The proposer said: "The model call failed: ');
+    const status = runCli(["status", "llm"], directory);
+    expect(status.stdout).toContain("3 trials, the baseline included: 2 failed proposals");
+    expect(status.stdout).toMatch(
+      /\n1 +failed +- +The model call failed|\n1 +failed .*proposal failed: The model call failed/,
+    );
   });
 });

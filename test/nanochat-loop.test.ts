@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import {
   createMetricObjective,
   createPatchQueueMutator,
   isTrialCount,
+  readLedgerFile,
   runResearch,
 } from "../src/index.js";
 import { gitSync } from "./helpers/repository.js";
@@ -21,6 +23,15 @@ const hasPython = existsSync(python);
 const exampleFiles = ["prepare.py", "train.py", "program.md", "pyproject.toml", "README.md", ".gitignore"];
 
 const cleanup: string[] = [];
+let cacheDirectory: Promise<string> | undefined;
+/** One data cache for the tests of this file: the smoke data is prepared once. */
+function sharedCache(): Promise<string> {
+  cacheDirectory ??= mkdtemp(join(tmpdir(), "autoresearch-nanochat-cache-")).then((path) => {
+    cleanup.push(path);
+    return path;
+  });
+  return cacheDirectory;
+}
 afterAll(async () => {
   await Promise.all(cleanup.map((path) => rm(path, { recursive: true, force: true })));
 });
@@ -47,8 +58,8 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
     async () => {
       if (!hasPython) throw new Error(`${python} is missing: run scripts/setup-python.sh`);
       const directory = await mkdtemp(join(tmpdir(), "autoresearch-nanochat-"));
-      const cache = await mkdtemp(join(tmpdir(), "autoresearch-nanochat-cache-"));
-      cleanup.push(directory, cache);
+      const cache = await sharedCache();
+      cleanup.push(directory);
       for (const file of exampleFiles) await cp(join(example, file), join(directory, file));
       gitSync(directory, "init", "-q", "-b", "main");
       gitSync(directory, "add", "-A");
@@ -108,6 +119,46 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
       expect(readFileSync(join(directory, "train.py"), "utf8")).toBe(original);
       const ledger = readFileSync(join(directory, ".autoresearch/nanochat-smoke/ledger.jsonl"), "utf8");
       expect(ledger.trim().split("\n")).toHaveLength(3);
+    },
+  );
+
+  it.skipIf(!hasPython && !process.env.CI)(
+    "runs smoke.config.ts through the CLI, reaching the untracked virtualenv through AUTORESEARCH_ROOT",
+    { timeout: 300_000 },
+    async () => {
+      if (!hasPython) throw new Error(`${python} is missing: run scripts/setup-python.sh`);
+      const directory = await mkdtemp(join(tmpdir(), "autoresearch-nanochat-cli-"));
+      const cache = await sharedCache();
+      cleanup.push(directory);
+      for (const file of [...exampleFiles, "smoke.config.ts"])
+        await cp(join(example, file), join(directory, file));
+      gitSync(directory, "init", "-q", "-b", "main");
+      gitSync(directory, "add", "-A");
+      gitSync(directory, "commit", "-q", "-m", "nanochat example");
+      // The user's virtualenv, untracked at the repository's root, as scripts/setup-python.sh makes it.
+      symlinkSync(join(repositoryRoot, ".venv"), join(directory, ".venv"));
+      appendFileSync(join(directory, ".git", "info", "exclude"), ".venv\n");
+      const result = spawnSync(
+        process.execPath,
+        [join(repositoryRoot, "dist", "cli.js"), "run", "smoke.config.ts", "--max-trials", "2"],
+        {
+          cwd: directory,
+          encoding: "utf8",
+          env: {
+            ...process.env,
+            NO_COLOR: "1",
+            AUTORESEARCH_CACHE_DIR: cache,
+            AUTORESEARCH_TIME_BUDGET: "2",
+          },
+        },
+      );
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain("ended (trial-count): 2 trials, the baseline included");
+      const records = await readLedgerFile(join(directory, ".autoresearch/nanochat-smoke/ledger.jsonl"));
+      expect(records.map((record) => record.kind)).toEqual(["baseline", "proposal"]);
+      for (const record of records) expect(record.metrics.val_bpb).toBeGreaterThan(0);
+      expect(records[1]?.changedFiles).toEqual(["train.py"]);
+      expect(records[1]?.description).toMatch(/^(MATRIX_LR|EMBEDDING_LR|WEIGHT_DECAY|WARMDOWN_RATIO) /);
     },
   );
 });

@@ -50,19 +50,32 @@ function record(
 
 const baseline = record(0, "keep", 0.9791, "baseline", 12_300);
 const first = record(1, "keep", 0.9712, "LEARNING_RATE 0.04 -> 0.06", 12_300);
-const second = record(2, "discard", 0.975, "DEPTH 8 -> 10", 65_000);
-const crashed = record(3, "crash", null, "use bf16 everywhere", 3100, {
-  exitCode: 1,
-  signal: null,
-  timedOut: false,
-  durationMs: 2100,
-});
-const timedOut = record(4, "timeout", null, "double the batch size", 301_000, {
-  exitCode: null,
-  signal: "SIGKILL",
-  timedOut: true,
-  durationMs: 300_000,
-});
+const second = {
+  ...record(2, "discard", 0.975, "DEPTH 8 -> 10", 65_000),
+  reason: "0.975 is not better than 0.9712",
+};
+const crashed = {
+  ...record(3, "crash", null, "use bf16 everywhere", 3100, {
+    exitCode: 1,
+    signal: null,
+    timedOut: false,
+    durationMs: 2100,
+  }),
+  reason: "exited with code 1",
+};
+const timedOut = {
+  ...record(4, "timeout", null, "double the batch size", 301_000, {
+    exitCode: null,
+    signal: "SIGKILL",
+    timedOut: true,
+    durationMs: 300_000,
+  }),
+  reason: "timed out after 300.0 s",
+};
+const failedProposal = {
+  ...record(5, "invalid", null, "(failed proposal)", 900, null),
+  reason: "proposal failed: The model call failed: HTTP 401: Incorrect API key provided",
+};
 const runResult: RunResult = {
   exitCode: 0,
   signal: null,
@@ -78,8 +91,8 @@ const summary: ResearchSummary = {
   branch: "autoresearch/demo",
   baseline,
   best: first,
-  records: [baseline, first, second, crashed, timedOut],
-  trials: 5,
+  records: [baseline, first, second, crashed, timedOut, failedProposal],
+  trials: 6,
   kept: 1,
   slots: 1,
   computeMs: 0,
@@ -88,7 +101,12 @@ const summary: ResearchSummary = {
   durationMs: 394_000,
 };
 
-function trial(finished: TrialRecord, best: TrialRecord, lines: string[] = []): ResearchEvent[] {
+function trial(
+  finished: TrialRecord,
+  best: TrialRecord,
+  lines: string[] = [],
+  result: RunResult = runResult,
+): ResearchEvent[] {
   return [
     { type: "trial-start", trial: finished.id, kind: finished.kind, parent: finished.parent },
     {
@@ -103,7 +121,7 @@ function trial(finished: TrialRecord, best: TrialRecord, lines: string[] = []): 
     {
       type: "run-end",
       trial: finished.id,
-      result: runResult,
+      result,
       measurement: { metrics: finished.metrics, value: finished.metric ?? undefined, violations: [] },
     },
     { type: "trial-end", record: finished, best },
@@ -122,8 +140,16 @@ const script: ResearchEvent[] = [
   ...trial(baseline, baseline, ["step 10 | loss: 3.21", "val_bpb: 0.9791"]),
   ...trial(first, first),
   ...trial(second, first),
-  ...trial(crashed, first),
+  ...trial(crashed, first, [], {
+    ...runResult,
+    exitCode: 1,
+    logFile: "/repo/.autoresearch/demo/logs/3.log",
+    outputTail:
+      'step 1\nTraceback (most recent call last):\n  File "train.py", line 3\n\x1b[31mRuntimeError: bf16 unsupported\x1b[0m\n',
+  }),
   ...trial(timedOut, first),
+  { type: "trial-start", trial: 5, kind: "proposal", parent: "a".repeat(40) },
+  { type: "trial-end", record: failedProposal, best: first },
   { type: "research-end", summary },
 ];
 
@@ -132,7 +158,9 @@ describe("formatTrialLine", () => {
     expect(formatTrialLine(first, baseline)).toBe(
       "trial 1  keep     val_bpb 0.9712  (-0.0079)  LEARNING_RATE 0.04 -> 0.06  12.3s",
     );
-    expect(formatTrialLine(crashed, first)).toBe("trial 3  crash    exit 1  use bf16 everywhere  3.1s");
+    expect(formatTrialLine(crashed, first)).toBe(
+      "trial 3  crash    exit 1  use bf16 everywhere  3.1s — exited with code 1",
+    );
   });
 });
 
@@ -149,10 +177,17 @@ describe("createProgressRenderer", () => {
       "warning: the ledger had a torn last line; it was repaired",
       "trial 0  baseline val_bpb 0.9791  12.3s",
       "trial 1  keep     val_bpb 0.9712  (-0.0079)  LEARNING_RATE 0.04 -> 0.06  12.3s",
-      "trial 2  discard  val_bpb 0.9750  (+0.0038)  DEPTH 8 -> 10  1m 05s",
-      "trial 3  crash    exit 1  use bf16 everywhere  3.1s",
-      "trial 4  timeout  timed out  double the batch size  5m 01s",
-      "research demo ended (trial-count): 5 trials, 1 kept, best val_bpb 0.9712 (trial 1) -0.81% vs baseline, 6m 34s",
+      "trial 2  discard  val_bpb 0.9750  (+0.0038)  DEPTH 8 -> 10  1m 05s — 0.975 is not better than 0.9712",
+      "trial 3  crash    exit 1  use bf16 everywhere  3.1s — exited with code 1",
+      "    log: /repo/.autoresearch/demo/logs/3.log",
+      "    │ step 1",
+      "    │ Traceback (most recent call last):",
+      '    │   File "train.py", line 3',
+      "    │ RuntimeError: bf16 unsupported",
+      "trial 4  timeout  timed out  double the batch size  5m 01s — timed out after 300.0 s",
+      "    log: /tmp/x.log",
+      "trial 5  failed   900ms — proposal failed: The model call failed: HTTP 401: Incorrect API key provided",
+      "research demo ended (trial-count): 6 trials, the baseline included: 1 kept, 1 discarded, 1 crashed, 1 timed out, 1 failed proposal; best val_bpb 0.9712 (trial 1) -0.81% vs baseline, 6m 34s",
       "",
     ]);
     expect(stream.text).not.toContain("\x1b");

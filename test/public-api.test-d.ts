@@ -93,3 +93,33 @@ defineRunner({
 });
 // @ts-expect-error sbatch options are checked: memory is a size such as "64G" or a number of megabytes
 createSlurmRunner({ command: "x", sbatch: { memory: "64G" } });
+// Any role may check itself before the baseline.
+defineRunner({
+  name: "checked",
+  preflight(options) {
+    expectTypeOf(options.checkout).toEqualTypeOf<string>();
+    expectTypeOf(options.env).toEqualTypeOf<Record<string, string>>();
+  },
+  run: runner.run,
+});
+
+// Every research option is settable from a config file, holdout roles as data included.
+defineConfig({
+  runner: { command: ["python", "train.py"] },
+  objective: { metric: "val_bpb", direction: "minimize" },
+  mutator: { patches: "patches" },
+  scope: { editable: ["train.py"] },
+  baseline: false,
+  holdout: {
+    runner: { command: "python eval.py" },
+    objective: { metric: "acc", direction: "maximize" },
+    tolerance: 0.01,
+  },
+});
+defineConfig({
+  runner: { command: "x" },
+  objective: { metric: "m", direction: "minimize" },
+  // @ts-expect-error not a declared built-in
+  mutator: { patchez: "patches" },
+  scope: { editable: ["x"] },
+});

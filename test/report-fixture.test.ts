@@ -27,8 +27,9 @@ describe("report of the recorded 200-trial ledger", async () => {
     expect(data.direction).toBe("minimize");
     expect(data.best?.id).toBe(kept[kept.length - 1]?.id);
     expect(data.best?.metric).toBe(lowest);
-    expect(data.baseline).toEqual({ id: 0, metric: 0.9979 });
-    expect(data.trials).toBe(200);
+    expect(data.baseline).toMatchObject({ id: 0, metric: 0.9979, status: "keep" });
+    expect(data.trials).toBe(201);
+    expect(data.proposals).toBe(200);
   });
 
   it("draws one chart symbol per trial: measured ones as points, failures as crosses", async () => {

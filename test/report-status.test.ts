@@ -90,8 +90,8 @@ describe("readStatus", () => {
     expect(before.type).toBe("tags");
     if (before.type !== "tags") return;
     expect(before.tags.map((entry) => entry.tag)).toEqual(["night", "old"]);
-    expect(before.tags[0]?.records).toBe(records.length);
-    expect(formatStatusTable(before)).toMatch(/^tag +records +best +metric +last trial +state\nnight +41 /);
+    expect(before.tags[0]?.trials).toBe(records.length);
+    expect(formatStatusTable(before)).toMatch(/^tag +trials +best +metric +last trial +state\nnight +41 /);
 
     const ledger = join(directory, ".autoresearch", "night", "ledger.jsonl");
     await writeFile(ledger, `${records.map((record) => JSON.stringify(record)).join("\n")}\n`);

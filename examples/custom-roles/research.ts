@@ -4,8 +4,8 @@
  *   npx tsx examples/custom-roles/research.ts [directory]
  *
  * Without a directory it makes a small git repository to research: `score.js` prints how far the numbers in
- * `params.json` are from a hidden target, and the mutator nudges one number at a time. In your own code, import
- * from "autoresearch" instead of the relative path.
+ * `params.json` are from a hidden target, and the mutator nudges one number at a time. It imports the package by
+ * its name, as your code would; in this repository that name resolves to the source (tsconfig `paths`).
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,7 +19,7 @@ import {
   isStalled,
   isTrialCount,
   runResearch,
-} from "../../src/index.js";
+} from "autoresearch";
 
 /** A runner: run `node score.js` in the trial directory and write what it printed to the log. */
 const runner = defineRunner({

@@ -75,11 +75,19 @@ UNCOUNTED_STEPS = 11  # steps 0..10 absorb compilation and are not part of the t
 # Attention backends
 
 
+BACKENDS = ("fa3", "flex", "sdpa", "manual")
+
+
 def _load_fa3():
-    """FlashAttention-3 from the `kernels` hub package (Hopper build on compute capability 9.0)."""
+    """FlashAttention-3 from the `kernels` hub package (Hopper build on compute capability 9.0).
+
+    `get_kernel(repo)` without a version is what `kernels` 0.11 accepts; from 0.14 on it requires a version,
+    which is why pyproject.toml pins `kernels==0.11.7`.
+    """
     from kernels import get_kernel
 
-    repo = "varunneal/flash-attention-3" if torch.cuda.get_device_capability() == (9, 0) else "kernels-community/flash-attn3"
+    hopper = torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0)
+    repo = "varunneal/flash-attention-3" if hopper else "kernels-community/flash-attn3"
     return get_kernel(repo).flash_attn_interface
 
 
@@ -87,6 +95,18 @@ def select_attention_backend(device_type: str) -> str:
     """fa3 > flex > sdpa on CUDA; sdpa > manual on CPU. `AUTORESEARCH_ATTENTION` forces one (for checks)."""
     forced = os.environ.get("AUTORESEARCH_ATTENTION")
     if forced:
+        if forced not in BACKENDS:
+            raise ValueError(f"AUTORESEARCH_ATTENTION={forced!r}: expected one of {', '.join(BACKENDS)}")
+        if forced == "fa3":
+            # Forced, so a missing kernel is an error, not a silent fallback.
+            try:
+                _ATTENTION_STATE["fa3"] = _load_fa3()
+            except Exception as error:
+                raise RuntimeError(
+                    f"AUTORESEARCH_ATTENTION=fa3 but FlashAttention-3 did not load ({type(error).__name__}: {error}); "
+                    "it needs the `kernels` package (pinned in pyproject.toml), a CUDA GPU and the Hugging Face hub "
+                    "or its cache"
+                ) from error
         return forced
     if device_type == "cuda":
         if torch.cuda.get_device_capability()[0] >= 8:

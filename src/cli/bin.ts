@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from "./main.js";
+import { installEarlyExit } from "./early-exit.js";
 
+installEarlyExit();
+const { main } = await import("./main.js");
 process.exitCode = await main(process.argv.slice(2));

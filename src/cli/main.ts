@@ -9,24 +9,31 @@ Commands:
   run [config]        Run the research described by a config file (default: ./autoresearch.config.ts)
   status [tag]        Show the trials and the best of a run (works while it runs); lists tags without one
   report [tag]        Write a report: progress chart, table of trials with diffs, summary
+  compare <a> <b>     Compare two tags: baseline, best, keeps, cost, and the diff between their bests
+  clean [tag]         Remove a research: its branch, trial refs, worktrees and state (asks first, unless --yes)
   demo [directory]    Copy the built-in example into a fresh git repository and research it (default ./autoresearch-demo)
 
 Options:
   --tag <tag>           Override the config's tag (run)
+  --from <tag>          Start a new tag from another tag's best, its branch autoresearch/<tag> (run)
+  --yes                 Do not ask before removing (clean)
   --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
   --json                Print one JSON event per line instead of progress (run, demo, status)
-  --directory <dir>     The researched directory (status, report; default: the current one)
+  --directory <dir>     The researched directory (status, report, compare, clean; default: the current one)
   --format <f>          html, md or json (report; default html)
   --output <file>       Where to write the report
   -h, --help            Show this help
   -v, --version         Show the version
 
-Exit codes: 0 done, 1 the research failed (the baseline crashed, or proposals kept failing), 2 bad configuration or usage,
-130 stopped by Ctrl-C (the current trial is recorded as interrupted; run again to resume).`;
+Exit codes: 0 done, 1 the research failed (the baseline crashed, or proposals kept failing; stderr says why) or
+clean was not confirmed, 2 bad configuration or usage (found before anything runs), 130 stopped by Ctrl-C or a closed
+output (the current trial is recorded as interrupted; run again to resume).`;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream;
+  /** Where `clean` reads its confirmation; the process's standard input by default. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 const defaultIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
@@ -37,6 +44,8 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       tag: { type: "string" },
+      from: { type: "string" },
+      yes: { type: "boolean", default: false },
       "max-trials": { type: "string" },
       json: { type: "boolean", default: false },
       directory: { type: "string" },
@@ -99,9 +108,17 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { reportCommand } = await import("./report-command.js");
         return await reportCommand(rest[0], values, io);
       }
+      case "compare": {
+        const { compareCommand } = await import("./compare-command.js");
+        return await compareCommand(rest, values, io);
+      }
+      case "clean": {
+        const { cleanCommand } = await import("./clean-command.js");
+        return await cleanCommand(rest[0], values, io);
+      }
       default:
         io.stderr.write(
-          `Unknown command \`${command}\`: expected run, status, report or demo.\n\n${usage}\n`,
+          `Unknown command \`${command}\`: expected run, status, report, compare, clean or demo.\n\n${usage}\n`,
         );
         return 2;
     }

@@ -24,9 +24,14 @@ export function packageVersion(): string {
   return manifest.version;
 }
 
+/** A path as a person would type it into a shell. */
+export function shellQuote(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 /** How a person runs this CLI from the current folder: `npx autoresearch` when installed, else its path. */
 export function cliCommand(): string {
   const root = packageRoot();
   if (root.split(sep).includes("node_modules")) return "npx autoresearch";
-  return `node ${relative(process.cwd(), join(root, "dist", "cli.js")) || "dist/cli.js"}`;
+  return `node ${shellQuote(relative(process.cwd(), join(root, "dist", "cli.js")) || "dist/cli.js")}`;
 }

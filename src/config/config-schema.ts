@@ -1,45 +1,20 @@
 import { z } from "zod";
-import { earlyStoppingSchema, evaluationSchema, slotSchema } from "../loop/research-options.js";
-import type { AgentMutatorOptions } from "../mutators/agent-mutator.js";
-import type { LlmMutatorOptions } from "../mutators/llm-mutator.js";
-import type { PatchQueueMutatorOptions } from "../mutators/patch-queue-mutator.js";
-import type { SearchSpaceMutatorOptions } from "../mutators/search-space-mutator.js";
-import type { MetricObjectiveOptions } from "../objectives/metric-objective.js";
-import type { CommandRunnerOptions } from "../runners/command-runner.js";
-import type { SlurmRunnerOptions } from "../runners/slurm/slurm-runner-options.js";
-import type { StopCondition } from "../spec/events.js";
+import { researchOptionsSchema } from "../loop/research-options.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
 import type { Runner } from "../spec/runner.js";
+import {
+  type DeclaredMutator,
+  type DeclaredObjective,
+  type DeclaredRunner,
+  declaredRoleSchema,
+} from "./declared-roles.js";
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-const hasMethod = (value: unknown, method: string) => isObject(value) && typeof value[method] === "function";
-
-function roleOr<Role, Declared>(method: string, describe: string, keys?: readonly string[]) {
-  return z.custom<Role | Declared>(
-    (value) =>
-      hasMethod(value, method) ||
-      (isObject(value) && (keys === undefined || keys.some((key) => key in value))),
-    { message: `expected ${describe}` },
-  );
-}
-
-/** A mutator written as data: one of these keys, holding that built-in's options. */
-export type DeclaredMutator =
-  | { searchSpace: SearchSpaceMutatorOptions }
-  | { patches: PatchQueueMutatorOptions["patches"] }
-  | { llm: LlmMutatorOptions }
-  | { agent: AgentMutatorOptions };
-
-/** A runner written as data: the command runner's options, or `{ slurm: options }` for one job per run. */
-export type DeclaredRunner = CommandRunnerOptions | { slurm: SlurmRunnerOptions };
-
-export const mutatorKeys = ["searchSpace", "patches", "llm", "agent"] as const;
+export type { DeclaredMutator, DeclaredObjective, DeclaredRunner };
 
 /** Simple stop rules; `stopWhen` takes any predicate for the rest. */
-export const stopSchema = z.object({
+export const stopSchema = z.strictObject({
+  /** Stop once this many trials are recorded, the baseline included. */
   maxTrials: z.number().int().positive().optional(),
   maxWallTimeMs: z.number().positive().optional(),
   /** Stop after this many trials in a row without a keep. */
@@ -51,54 +26,34 @@ export const stopSchema = z.object({
   maxComputeHours: z.number().positive().optional(),
 });
 
+const runner = declaredRoleSchema<Runner, DeclaredRunner>("runner");
+const objective = declaredRoleSchema<Objective, DeclaredObjective>("objective");
+const holdout = researchOptionsSchema.shape.holdout.unwrap();
+
 /**
- * The configuration file's shape (`autoresearch.config.ts`). Each role is either an object implementing it or
- * the options of a built-in, written as plain data, so a config file needs no imports.
+ * The configuration file's shape (`autoresearch.config.ts`): the research options, derived from their schema so
+ * that every option is settable here, with three differences. Roles may be written as plain data (a config file
+ * needs no imports): `runner: { command, ... }`, `objective: { metric, ... }`, `mutator: { searchSpace | patches |
+ * llm | agent: options }`, and so may the holdout's runner and objective. `directory` is optional (the config
+ * file's folder), `tag` defaults to `default`, and `stop` holds simple stop rules beside `stopWhen`.
  */
-export const configSchema = z.object({
+export const configSchema = researchOptionsSchema.omit({ abortSignal: true }).extend({
   /** Names the run: branch `autoresearch/<tag>`, state in `.autoresearch/<tag>/`. */
-  tag: z.string().min(1).default("default"),
+  tag: researchOptionsSchema.shape.tag.default("default"),
   /** The researched directory, relative to the config file. Defaults to the config file's folder. */
-  directory: z.string().min(1).optional(),
-  runner: roleOr<Runner, DeclaredRunner>(
-    "run",
-    'a runner, a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`, or `{ slurm: { command, sbatch } }`',
-    ["command", "slurm"],
-  ),
-  objective: roleOr<Objective, MetricObjectiveOptions>(
-    "measure",
-    'an objective, or a metric objective\'s options such as `{ metric: "val_bpb", direction: "minimize" }`',
-    ["metric"],
-  ),
-  mutator: roleOr<Mutator, DeclaredMutator>(
-    "propose",
-    `a mutator, or one of \`{ ${mutatorKeys.join(" | ")}: options }\``,
-    mutatorKeys,
-  ),
-  scope: z.object({
-    editable: z.array(z.string().min(1)).min(1),
-    protected: z.array(z.string().min(1)).default([]),
-  }),
+  directory: researchOptionsSchema.shape.directory.optional(),
+  runner,
+  objective,
+  mutator: declaredRoleSchema<Mutator, DeclaredMutator>("mutator"),
+  holdout: holdout.extend({ runner, objective }).optional(),
   stop: stopSchema.default({}),
-  stopWhen: z
-    .union([
-      z.custom<StopCondition>((value) => typeof value === "function"),
-      z.array(z.custom<StopCondition>((value) => typeof value === "function")),
-    ])
-    .optional(),
-  evaluation: evaluationSchema.prefault({}),
-  repairAttempts: z.number().int().min(0).default(0),
-  env: z.record(z.string(), z.string()).default({}),
-  maxConsecutiveFailures: z.number().int().min(1).default(5),
-  slots: z.union([z.number().int().min(1), z.array(slotSchema).min(1)]).optional(),
-  gpus: z.literal("auto").optional(),
-  proposeAhead: z.number().int().min(0).optional(),
-  maxConcurrentProposals: z.number().int().min(1).optional(),
-  earlyStopping: earlyStoppingSchema.optional(),
 });
 
 /** What `defineConfig` accepts. */
 export type ResearchConfig = z.input<typeof configSchema>;
+
+/** A config file's content after validation, its roles not built yet. */
+export type ParsedConfig = z.output<typeof configSchema>;
 
 /** Identity helper that types a configuration file's export. */
 export function defineConfig(config: ResearchConfig): ResearchConfig {

@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
-import { configSchema } from "./config-schema.js";
+import { parseOptions } from "../errors/format-zod-error.js";
+import { configSchema, type ParsedConfig } from "./config-schema.js";
 
 export const configFileNames = [
   "autoresearch.config.ts",
@@ -77,7 +77,17 @@ export async function loadConfig(file: string) {
       message: `Expected ${file} to export a configuration object (\`export default defineConfig({...})\`), got \`${typeof exported}\``,
     });
   }
-  const parsed = configSchema.safeParse(exported);
-  if (!parsed.success) throw toConfigurationError(parsed.error, exported);
-  return { config: parsed.data, file, directory: resolve(dirname(file), parsed.data.directory ?? ".") };
+  let config: ParsedConfig;
+  try {
+    config = parseOptions(configSchema, exported);
+  } catch (error) {
+    if (!ConfigurationError.isInstance(error)) throw error;
+    // Name the file: a message such as "Unknown option `stop.maxTrails`" should say where to look.
+    throw new ConfigurationError({
+      field: error.field ?? "config",
+      message: `${error.message}\n(in ${file})`,
+      cause: error,
+    });
+  }
+  return { config, file, directory: resolve(dirname(file), config.directory ?? ".") };
 }

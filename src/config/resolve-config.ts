@@ -1,6 +1,3 @@
-import { isAbsolute, resolve } from "node:path";
-import type { z } from "zod";
-import { AutoresearchError, ConfigurationError } from "../errors/autoresearch-error.js";
 import type { ResearchOptions } from "../loop/research-options.js";
 import {
   isComputeOver,
@@ -14,63 +11,11 @@ import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
 import type { Runner } from "../spec/runner.js";
-import type { configSchema, DeclaredMutator, DeclaredRunner } from "./config-schema.js";
-
-type Config = z.output<typeof configSchema>;
-
-function withField<T>(field: string, build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    if (ConfigurationError.isInstance(error)) {
-      const message = error.message.replace(/`([^`]*)`/, (_, name: string) =>
-        name === "(options)" ? `\`${field}\`` : `\`${field}.${name}\``,
-      );
-      throw new ConfigurationError({ field: `${field}.${error.field ?? ""}`, message, cause: error });
-    }
-    throw error;
-  }
-}
-
-async function buildMutator(declared: Mutator | DeclaredMutator, directory: string): Promise<Mutator> {
-  if ("propose" in declared && typeof declared.propose === "function") return declared;
-  if ("searchSpace" in declared) {
-    const { createSearchSpaceMutator } = await import("../mutators/search-space-mutator.js");
-    return withField("mutator.searchSpace", () => createSearchSpaceMutator(declared.searchSpace));
-  }
-  if ("patches" in declared) {
-    const { createPatchQueueMutator } = await import("../mutators/patch-queue-mutator.js");
-    const patches =
-      typeof declared.patches === "string" && !isAbsolute(declared.patches)
-        ? resolve(directory, declared.patches)
-        : declared.patches;
-    return withField("mutator.patches", () => createPatchQueueMutator({ patches }));
-  }
-  if ("llm" in declared) {
-    const { createLlmMutator } = await import("../mutators/llm-mutator.js");
-    return withField("mutator.llm", () => createLlmMutator(declared.llm));
-  }
-  if ("agent" in declared) {
-    const { createAgentMutator } = await import("../mutators/agent-mutator.js");
-    return withField("mutator.agent", () => createAgentMutator(declared.agent));
-  }
-  throw new AutoresearchError({ message: "unreachable: the config schema admits no other mutator" });
-}
-
-async function buildRunner(declared: Runner | DeclaredRunner): Promise<Runner> {
-  if ("run" in declared && typeof declared.run === "function") return declared;
-  if ("slurm" in declared) {
-    const { createSlurmRunner } = await import("../runners/slurm/slurm-runner.js");
-    return withField("runner.slurm", () => createSlurmRunner(declared.slurm));
-  }
-  const { createCommandRunner } = await import("../runners/command-runner.js");
-  return withField("runner", () =>
-    createCommandRunner(declared as Parameters<typeof createCommandRunner>[0]),
-  );
-}
+import type { ParsedConfig } from "./config-schema.js";
+import { buildDeclaredRole } from "./declared-roles.js";
 
 /** Stop conditions from the config's `stop` rules and `stopWhen`, with command-line overrides. */
-export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopCondition[] {
+export function stopConditions(config: Pick<ParsedConfig, "stop" | "stopWhen">): StopCondition[] {
   const { stop } = config;
   const conditions: StopCondition[] = config.stopWhen === undefined ? [] : [config.stopWhen].flat();
   if (stop.maxTrials !== undefined) conditions.push(isTrialCount(stop.maxTrials));
@@ -82,38 +27,32 @@ export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopC
   return conditions;
 }
 
-/** Turns a loaded config into the options of `runResearch`, building the declared built-ins. */
-export async function resolveConfig(config: Config, directory: string): Promise<ResearchOptions> {
-  const runner = await buildRunner(config.runner);
-  let objective: Objective;
-  if ("measure" in config.objective && typeof config.objective.measure === "function")
-    objective = config.objective;
-  else {
-    const { createMetricObjective } = await import("../objectives/metric-objective.js");
-    const declared = config.objective;
-    objective = withField("objective", () =>
-      createMetricObjective(declared as Parameters<typeof createMetricObjective>[0]),
-    );
-  }
-  const mutator = await buildMutator(config.mutator, directory);
-  return {
+/**
+ * Turns a loaded config into the options of `runResearch`, building the built-ins it declares as plain data.
+ * Every other option passes through as written, so an option added to the research options needs nothing here.
+ */
+export async function resolveConfig(config: ParsedConfig, directory: string): Promise<ResearchOptions> {
+  const { stop: _stop, stopWhen: _stopWhen, directory: _directory, holdout, ...rest } = config;
+  const context = { directory };
+  const options: ResearchOptions = {
+    ...rest,
     directory,
-    tag: config.tag,
-    runner,
-    objective,
-    mutator,
-    scope: config.scope,
+    runner: await buildDeclaredRole<Runner>("runner", config.runner, "runner", context),
+    objective: await buildDeclaredRole<Objective>("objective", config.objective, "objective", context),
+    mutator: await buildDeclaredRole<Mutator>("mutator", config.mutator, "mutator", context),
     stopWhen: stopConditions(config),
-    evaluation: config.evaluation,
-    repairAttempts: config.repairAttempts,
-    env: config.env,
-    maxConsecutiveFailures: config.maxConsecutiveFailures,
-    ...(config.slots === undefined ? {} : { slots: config.slots }),
-    ...(config.gpus === undefined ? {} : { gpus: config.gpus }),
-    ...(config.proposeAhead === undefined ? {} : { proposeAhead: config.proposeAhead }),
-    ...(config.maxConcurrentProposals === undefined
-      ? {}
-      : { maxConcurrentProposals: config.maxConcurrentProposals }),
-    ...(config.earlyStopping === undefined ? {} : { earlyStopping: config.earlyStopping }),
   };
+  if (holdout !== undefined) {
+    options.holdout = {
+      ...holdout,
+      runner: await buildDeclaredRole<Runner>("runner", holdout.runner, "holdout.runner", context),
+      objective: await buildDeclaredRole<Objective>(
+        "objective",
+        holdout.objective,
+        "holdout.objective",
+        context,
+      ),
+    };
+  }
+  return options;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent, StopCondition } from "../spec/events.js";
 import type { Ledger } from "../spec/ledger.js";
 import type { Mutator } from "../spec/mutator.js";
@@ -23,7 +23,7 @@ const stopConditionSchema = z.custom<StopCondition>((value) => typeof value === 
 const count = (minimum: number) => z.number().int().min(minimum);
 
 /** How many runs measure a candidate, and how it is compared against the incumbent. */
-export const evaluationSchema = z.object({
+export const evaluationSchema = z.strictObject({
   /** Runs per candidate, each with its own seed. */
   repeats: count(1).default(1),
   /**
@@ -76,7 +76,12 @@ export const earlyStoppingSchema = z.strictObject({
   minCurves: z.number().int().positive().default(1),
 });
 
-export const researchOptionsSchema = z.object({
+/**
+ * Every research option, in one place: the config file's schema is derived from this one (src/config/config-schema.ts),
+ * so an option added here is settable from a config file too. Objects are strict: an unknown key is an error that
+ * names the nearest valid one.
+ */
+export const researchOptionsSchema = z.strictObject({
   /** The researched directory: a git repository or a folder inside one. */
   directory: z.string().min(1),
   /** Names the run: branch `autoresearch/<tag>`, state in `.autoresearch/<tag>/`. */
@@ -86,7 +91,7 @@ export const researchOptionsSchema = z.object({
   runner: role<Runner>("runner", "run"),
   /** Defaults to the JSONL ledger in `.autoresearch/<tag>/`. */
   ledger: role<Ledger>("ledger", "append").optional(),
-  scope: z.object({
+  scope: z.strictObject({
     editable: z.array(z.string().min(1)).min(1),
     protected: z.array(z.string().min(1)).default([]),
   }),
@@ -106,7 +111,7 @@ export const researchOptionsSchema = z.object({
    * when its holdout figure is not known yet. The keep requires no regression there beyond `tolerance`.
    */
   holdout: z
-    .object({
+    .strictObject({
       runner: role<Runner>("runner", "run"),
       objective: role<Objective>("objective", "measure"),
       /** How much worse than the incumbent the holdout metric may be, in its own units. */
@@ -146,7 +151,5 @@ export interface RunResearchOptions extends ResearchOptions {
 }
 
 export function normalizeResearchOptions(options: ResearchOptions): NormalizedResearchOptions {
-  const parsed = researchOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  return parsed.data;
+  return parseOptions(researchOptionsSchema, options);
 }

@@ -8,6 +8,7 @@ import { baselineStatistics, evaluateCandidate } from "./evaluate-candidate.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
 import { type InFlightTrial, writeInFlight } from "./in-flight.js";
 import { createSerializer, type LoopContext, type Slot } from "./loop-context.js";
+import { preflightResearch } from "./preflight.js";
 import { recoverDeadDriver } from "./recovery.js";
 import {
   type NormalizedResearchOptions,
@@ -142,6 +143,8 @@ async function drive(
       exclusive: createSerializer(),
     };
 
+    // Mistakes found in a second (a program missing, a key unset, a glob matching nothing), before any run.
+    warnings.push(...(await preflightResearch({ options, workspace, records, abortSignal })));
     await writeResearchDescription(stateDirectory, {
       tag,
       metric: objective.metric,

@@ -4,7 +4,8 @@ import type { Curve, Measurement, RunResult, TrialStatus } from "../spec/records
 import type { Runner } from "../spec/runner.js";
 import type { InFlightTrial } from "./in-flight.js";
 import { noteRunStart, writeInFlightSync } from "./in-flight.js";
-import { type LoopContext, type Slot, stateVariable } from "./loop-context.js";
+import type { LoopContext, Slot } from "./loop-context.js";
+import { researchEnvironment } from "./preflight.js";
 import type { RunOutcome } from "./trial-record.js";
 
 /** Which run of a trial this is: the candidate's, the incumbent's re-measurement, or a holdout evaluation. */
@@ -31,7 +32,7 @@ export interface RunOnceOptions {
 const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
 
 /** The log's file name: each run of a trial keeps its own. */
-export function logName(trial: number, role: RunRole, sample: number, of: number): string {
+export function logName(trial: number, role: RunRole, sample: number): string {
   switch (role) {
     case "incumbent":
       return `${trial}-incumbent-${sample}`;
@@ -40,7 +41,8 @@ export function logName(trial: number, role: RunRole, sample: number, of: number
     case "holdout-incumbent":
       return `${trial}-holdout-incumbent`;
     default:
-      return of > 1 ? `${trial}-${sample}` : `${trial}`;
+      // The first run is always <trial>.log, whether more follow (repeats, confirmation) or not.
+      return sample === 0 ? `${trial}` : `${trial}-${sample}`;
   }
 }
 
@@ -92,7 +94,7 @@ function runnerFailure(error: unknown, logFile: string, durationMs: number): Run
  * protected files, measure. What went wrong is part of the outcome, never an exception.
  */
 export async function runOnce(context: LoopContext, options: RunOnceOptions): Promise<RunOutcome> {
-  const { workspace, state } = context;
+  const { workspace } = context;
   const { slot, commit, trial, sample, of, role, judge } = options;
   await slot.worktree.checkout(commit);
   const directory = slot.worktree.directory;
@@ -104,7 +106,7 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
     role: role === "holdout-incumbent" ? "holdout" : role,
     slot: slot.index,
   });
-  const logFile = join(workspace.stateDirectory, "logs", `${logName(trial.id, role, sample, of)}.log`);
+  const logFile = join(workspace.stateDirectory, "logs", `${logName(trial.id, role, sample)}.log`);
   // The run stops when the research does, or when its curve says it is hopeless.
   const controller = new AbortController();
   const stopWithResearch = () => controller.abort(context.abortSignal.reason);
@@ -125,8 +127,7 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
       env: {
         ...context.options.env,
         ...slot.env,
-        AUTORESEARCH_TAG: state.tag,
-        [stateVariable]: workspace.stateDirectory,
+        ...researchEnvironment(workspace),
         AUTORESEARCH_TRIAL: String(trial.id),
         AUTORESEARCH_SAMPLE: String(sample),
         AUTORESEARCH_SLOT: String(slot.index),

@@ -5,8 +5,11 @@ import { join, relative, resolve, sep } from "node:path";
 import { execa } from "execa";
 import picomatch from "picomatch";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
+import { findProgram } from "../runners/find-program.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
+import type { PreflightOptions } from "../spec/preflight.js";
 import { type AgentPresetName, agentPresets } from "./agent-presets.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
 import { instructionsSchema, prepareProposalPrompt, readInstructions } from "./prompt-context.js";
@@ -105,9 +108,8 @@ function tail(text: string, lines = 20): string {
  * agent runs in its own process group, which is killed on timeout or abort.
  */
 export function createAgentMutator(options: AgentMutatorOptions): Mutator {
-  const parsed = agentMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const config = parsed.data;
+  const parsed = parseOptions(agentMutatorOptionsSchema, options);
+  const config = parsed;
   const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
   const template = preset ? [...preset.command] : [...(config.command as string[])];
   if (preset) {
@@ -224,5 +226,22 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
     }
   }
 
-  return { name, propose };
+  // The agent's CLI must be installed and the instructions readable before the baseline.
+  async function preflight({ directory }: PreflightOptions): Promise<void> {
+    await readInstructions(config.instructions, [
+      directory,
+      ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
+    ]);
+    if (findProgram(program, { directory, path: { ...process.env, ...config.env }.PATH }) === undefined) {
+      const hint = preset
+        ? `install it with \`${preset.install}\``
+        : "install it, or give its path in `command`";
+      throw new ConfigurationError({
+        message: `The agent \`${program}\` was not found on PATH: ${hint}`,
+        field: "command",
+      });
+    }
+  }
+
+  return { name, propose, preflight };
 }

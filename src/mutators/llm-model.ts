@@ -74,6 +74,40 @@ export function assertSupportedVersion(model: { specificationVersion?: unknown }
 }
 
 /**
+ * What is missing for the provider to be reached, in a sentence, or `undefined` when nothing is: the key of
+ * `openai:` and `anthropic:` models (an option or its environment variable), the base URL of
+ * `openai-compatible:` ones, the variable an endpoint's `apiKeyEnv` names. Checked before the baseline, without
+ * loading any provider.
+ */
+export function describeMissingCredential(
+  spec: LlmModelSpec,
+  options: ResolveModelOptions = {},
+): string | undefined {
+  const env = options.env ?? process.env;
+  if (isLanguageModelObject(spec)) return undefined;
+  if (typeof spec === "object") {
+    if (
+      spec.apiKey === undefined &&
+      spec.apiKeyEnv !== undefined &&
+      !env[spec.apiKeyEnv] &&
+      !options.apiKey
+    ) {
+      return `the environment variable ${spec.apiKeyEnv} (the model's \`apiKeyEnv\`) is not set`;
+    }
+    return undefined;
+  }
+  const provider = spec.slice(0, Math.max(0, spec.indexOf(":")));
+  const key = { openai: "OPENAI_API_KEY", anthropic: "ANTHROPIC_API_KEY" }[provider];
+  if (key !== undefined && !options.apiKey && !env[key]) {
+    return `the ${provider === "openai" ? "OpenAI" : "Anthropic"} API key for "${spec}" is missing: set ${key}, or give \`apiKey\``;
+  }
+  if (provider === "openai-compatible" && !options.baseURL && !env.OPENAI_BASE_URL) {
+    return `"${spec}" needs the server's URL: give \`baseURL\` (e.g. "http://127.0.0.1:11434/v1") or set OPENAI_BASE_URL`;
+  }
+  return undefined;
+}
+
+/**
  * Turns a model spec into an AI SDK model. Providers are loaded with dynamic `import()` here, so importing the
  * library never loads them.
  */

@@ -1,10 +1,13 @@
 import type { LanguageModelUsage, ModelMessage, StopCondition, ToolSet } from "ai";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
+import type { PreflightOptions } from "../spec/preflight.js";
 import type { TokenUsage } from "../spec/records.js";
 import {
   assertSupportedVersion,
+  describeMissingCredential,
   isLanguageModelObject,
   type OpenAICompatibleEndpoint,
   type ResolvedModel,
@@ -140,9 +143,8 @@ const reminder =
  * `ai` and the providers are loaded on the first proposal, never when the library is imported.
  */
 export function createLlmMutator(options: LlmMutatorOptions): Mutator {
-  const parsed = llmMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const config = parsed.data;
+  const parsed = parseOptions(llmMutatorOptionsSchema, options);
+  const config = parsed;
   // A model object of an unsupported specification is refused now, not at the first proposal.
   if (isLanguageModelObject(config.model)) assertSupportedVersion(config.model);
   const retry = {
@@ -275,5 +277,20 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
     });
   }
 
-  return { name, propose };
+  // The instructions must be readable and the provider reachable in principle (a key, a URL) before the baseline.
+  async function preflight({ directory }: PreflightOptions): Promise<void> {
+    const problems: string[] = [];
+    await readInstructions(config.instructions, [
+      directory,
+      ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
+    ]).catch((error: unknown) => problems.push(error instanceof Error ? error.message : String(error)));
+    const missing = describeMissingCredential(config.model as never, {
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    });
+    if (missing !== undefined) problems.push(`The model cannot be reached: ${missing}`);
+    if (problems.length > 0) throw new ConfigurationError({ message: problems.join("; "), field: "model" });
+  }
+
+  return { name, propose, preflight };
 }

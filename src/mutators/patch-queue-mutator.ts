@@ -4,8 +4,9 @@ import { basename, join, resolve } from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
+import type { PreflightOptions } from "../spec/preflight.js";
 
 /** A patch written as code: edits the researched directory in place. */
 export interface PatchFunction {
@@ -16,7 +17,7 @@ export interface PatchFunction {
   apply(options: { directory: string; abortSignal: AbortSignal }): Promise<void> | void;
 }
 
-const patchFunctionSchema = z.object({
+const patchFunctionSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   apply: z.custom<PatchFunction["apply"]>((value) => typeof value === "function", "expected a function"),
@@ -54,10 +55,9 @@ const nameOrder = new Intl.Collator("en", { numeric: true });
  * applied with `--directory`. Patches use `a/` and `b/` prefixes (git's `-p1`).
  */
 export function createPatchQueueMutator(options: PatchQueueMutatorOptions): Mutator {
-  const parsed = patchQueueMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { patches, name = "patch-queue" } = parsed.data;
-  const cwd = resolve(parsed.data.cwd ?? process.cwd());
+  const parsed = parseOptions(patchQueueMutatorOptionsSchema, options);
+  const { patches, name = "patch-queue" } = parsed;
+  const cwd = resolve(parsed.cwd ?? process.cwd());
 
   let fixedEntries: Entry[] | undefined;
   if (typeof patches === "string") {
@@ -103,17 +103,61 @@ export function createPatchQueueMutator(options: PatchQueueMutatorOptions): Muta
     return files.map((file) => ({ name: file, file: join(folder, file) }));
   }
 
+  const untried = (entries: readonly Entry[], history: ProposeOptions["history"]) => {
+    const tried = new Set(
+      history.map((record) => record.proposer.metadata?.patch).filter((patch) => patch !== undefined),
+    );
+    return entries.filter((entry) => !tried.has(entry.name));
+  };
+
+  /**
+   * Every patch file left must be a patch, and, on a fresh queue, the first must apply to the code. Nothing else
+   * is tried against the incumbent: a queue may build on its own earlier patches, which apply only once those are
+   * kept, so after a discard a later patch may fail to apply, and that is a result, not a mistake.
+   */
+  async function preflight({ directory, history, abortSignal }: PreflightOptions): Promise<void> {
+    const entries = await listEntries();
+    if (entries.length === 0) {
+      throw new ConfigurationError({
+        message: `The patch folder ${resolve(cwd, patches as string)} holds no .patch or .diff file`,
+        field: "patches",
+      });
+    }
+    const left = untried(entries, history);
+    const problems: string[] = [];
+    for (const entry of left) {
+      if (!("file" in entry)) continue;
+      const text = await readFile(entry.file, "utf8");
+      if (patchPaths(text).length === 0)
+        problems.push(`${entry.name} is not a unified diff (no ---/+++ lines)`);
+    }
+    const next = left[0];
+    if (next !== undefined && next === entries[0] && "file" in next && problems.length === 0) {
+      const failure = await applyPatchFile(
+        next.file,
+        await readFile(next.file, "utf8"),
+        directory,
+        abortSignal,
+        {
+          check: true,
+        },
+      );
+      if (failure !== undefined)
+        problems.push(`the first patch, ${next.name}, does not apply to the code: ${failure}`);
+    }
+    if (problems.length > 0) {
+      throw new ConfigurationError({ message: problems.join("; "), field: "patches" });
+    }
+  }
+
   async function propose(proposeOptions: ProposeOptions): Promise<Proposal> {
     const { directory, abortSignal, history } = proposeOptions;
     abortSignal.throwIfAborted();
     if (proposeOptions.repair !== undefined) {
       return { type: "failed", error: `${name} applies prepared patches and cannot repair a crashed trial` };
     }
-    const tried = new Set(
-      history.map((record) => record.proposer.metadata?.patch).filter((patch) => patch !== undefined),
-    );
     const entries = await listEntries();
-    const next = entries.find((entry) => !tried.has(entry.name));
+    const next = untried(entries, history)[0];
     if (next === undefined) {
       return {
         type: "exhausted",
@@ -137,7 +181,7 @@ export function createPatchQueueMutator(options: PatchQueueMutatorOptions): Muta
     return { type: "edit", description: describePatch(text) ?? next.name, metadata };
   }
 
-  return { name, propose };
+  return { name, propose, preflight };
 }
 
 function errorMessage(error: unknown): string {
@@ -150,12 +194,14 @@ async function applyPatchFile(
   text: string,
   directory: string,
   abortSignal: AbortSignal,
+  options: { check?: boolean } = {},
 ): Promise<string | undefined> {
   const git = (args: string[], cwd: string) =>
-    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore" });
+    // Detached: out of the terminal's process group, so Ctrl-C stops the research rather than git.
+    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore", detached: true });
   const root = await git(["rev-parse", "--show-toplevel", "--show-prefix"], directory);
   let cwd = directory;
-  const args = ["apply", "--whitespace=nowarn"];
+  const args = ["apply", "--whitespace=nowarn", ...(options.check ? ["--check"] : [])];
   if (root.exitCode === 0) {
     const [topLevel = directory, prefix = ""] = root.stdout.split("\n");
     // `git apply` in a sub-folder silently skips paths outside it; from the top level nothing is skipped.

@@ -1,11 +1,13 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { createRandom } from "../random.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
+import type { PreflightOptions } from "../spec/preflight.js";
 import type { TrialRecord } from "../spec/records.js";
+import { createMatcher } from "../workspace/scope.js";
 import {
   formatFromFileName,
   locateParameters,
@@ -58,19 +60,46 @@ const enumerationLimit = 100_000;
  * the full point is stored in the proposal's `metadata.point`, which is how a resumed run knows what was tried.
  */
 export function createSearchSpaceMutator(options: SearchSpaceMutatorOptions): Mutator {
-  const parsed = searchSpaceMutatorOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { file, seed = 0, maxAttempts = 1000, name = "search-space" } = parsed.data;
-  const format: SearchSpaceFormat | undefined = parsed.data.format ?? formatFromFileName(file);
+  const parsed = parseOptions(searchSpaceMutatorOptionsSchema, options);
+  const { file, seed = 0, maxAttempts = 1000, name = "search-space" } = parsed;
+  const format: SearchSpaceFormat | undefined = parsed.format ?? formatFromFileName(file);
   if (format === undefined) {
     throw new ConfigurationError({
       message: `Invalid \`format\`: cannot tell the format of \`${file}\` from its extension; expected \`format\` to be "json", "yaml", "python" or "javascript"`,
       field: "format",
     });
   }
-  const parameters = normalizeSearchSpace(parsed.data.space);
+  const parameters = normalizeSearchSpace(parsed.space);
   const names = parameters.map((parameter) => parameter.name);
   const finitePoints = enumerateFinite(parameters, enumerationLimit);
+
+  /** The parameters' file and where each parameter's value stands in it; a ConfigurationError when one is missing. */
+  async function readParameters(directory: string) {
+    let text: string;
+    try {
+      text = await readFile(join(directory, file), "utf8");
+    } catch (error) {
+      throw new ConfigurationError({
+        message: `Invalid \`file\`: cannot read the search space file ${file} in ${directory}`,
+        field: "file",
+        cause: error,
+      });
+    }
+    return { text, located: locateParameters(text, format!, names, file) };
+  }
+
+  async function preflight({ directory, scope }: PreflightOptions): Promise<void> {
+    const problems: string[] = [];
+    if (!createMatcher(scope.editable)(posix.normalize(file))) {
+      problems.push(
+        `The search space's file ${file} is not in \`scope.editable\` (${scope.editable.join(", ")}): every proposal would be refused`,
+      );
+    }
+    await readParameters(directory).catch((error: unknown) =>
+      problems.push(error instanceof Error ? error.message : String(error)),
+    );
+    if (problems.length > 0) throw new ConfigurationError({ message: problems.join("; "), field: "file" });
+  }
 
   async function propose(proposeOptions: ProposeOptions): Promise<Proposal> {
     proposeOptions.abortSignal.throwIfAborted();
@@ -78,17 +107,7 @@ export function createSearchSpaceMutator(options: SearchSpaceMutatorOptions): Mu
       return { type: "failed", error: `${name} proposes parameter values and cannot repair a crashed trial` };
     }
     const path = join(proposeOptions.directory, file);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      throw new ConfigurationError({
-        message: `Invalid \`file\`: cannot read the search space file ${file} in ${proposeOptions.directory}`,
-        field: "file",
-        cause: error,
-      });
-    }
-    const located = locateParameters(text, format!, names, file);
+    const { text, located } = await readParameters(proposeOptions.directory);
     const current: Record<string, ParameterValue | undefined> = {};
     for (const parameter of parameters) current[parameter.name] = located.get(parameter.name)!.value;
 
@@ -134,7 +153,7 @@ export function createSearchSpaceMutator(options: SearchSpaceMutatorOptions): Mu
     };
   }
 
-  return { name, propose };
+  return { name, propose, preflight };
 }
 
 function triedKeys(

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { createRandom } from "../random.js";
 import type { ParameterValue } from "./search-space-files.js";
 
@@ -62,9 +62,8 @@ export function normalizeSearchSpace(space: unknown): Parameter[] {
 }
 
 function fromPlain(space: unknown): Parameter[] {
-  const parsed = plainSearchSpaceSchema.safeParse(space);
-  if (!parsed.success) throw toConfigurationError(parsed.error, space, "space");
-  return Object.entries(parsed.data).map(([name, definition]) => {
+  const parsed = parseOptions(plainSearchSpaceSchema, space, "space");
+  return Object.entries(parsed).map(([name, definition]) => {
     if (definition.type === "choice") return { name, type: "choice", values: unique(definition.values) };
     return checkNumeric({
       name,

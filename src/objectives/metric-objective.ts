@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Objective } from "../spec/objective.js";
 import type { Measurement } from "../spec/records.js";
 import { compareByNoise, compareByThreshold, compareByWelch, formatNumber } from "./decision-rules.js";
@@ -19,8 +19,8 @@ function toRegex(pattern: string | RegExp): RegExp {
 }
 
 const sourceSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("summary") }),
-  z.object({
+  z.strictObject({ type: z.literal("summary") }),
+  z.strictObject({
     type: z.literal("regex"),
     pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).superRefine((pattern, context) => {
       let regex: RegExp;
@@ -41,7 +41,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       }
     }),
   }),
-  z.object({ type: z.literal("json"), file: z.string().min(1) }),
+  z.strictObject({ type: z.literal("json"), file: z.string().min(1) }),
 ]);
 
 const constraintSchema = z
@@ -113,18 +113,18 @@ function progressReader(
 }
 
 const decisionSchema = z.discriminatedUnion("rule", [
-  z.object({
+  z.strictObject({
     rule: z.literal("noise"),
     screenLevel: z.number().gt(0).lt(1).default(0.05),
     alpha: z.number().gt(0).lt(1).default(0.005),
   }),
-  z.object({ rule: z.literal("threshold") }),
+  z.strictObject({ rule: z.literal("threshold") }),
   // Karpathy's rule: keep whatever is better, by any margin, whatever the noise.
-  z.object({ rule: z.literal("strictly-better") }),
-  z.object({ rule: z.literal("welch"), alpha: z.number().gt(0).lt(1).default(0.05) }),
+  z.strictObject({ rule: z.literal("strictly-better") }),
+  z.strictObject({ rule: z.literal("welch"), alpha: z.number().gt(0).lt(1).default(0.05) }),
 ]);
 
-const metricObjectiveOptionsSchema = z.object({
+const metricObjectiveOptionsSchema = z.strictObject({
   /** The optimized metric, e.g. `val_bpb`. */
   metric: z.string().min(1),
   direction: z.enum(["minimize", "maximize"]),
@@ -180,11 +180,10 @@ function describeError(error: unknown): string {
  * `threshold`, which keeps any improvement of at least `minImprovement`.
  */
 export function createMetricObjective(options: MetricObjectiveOptions): Objective {
-  const parsed = metricObjectiveOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { metric, direction, source, constraints, minImprovement, decision, noiseMultiple } = parsed.data;
+  const parsed = parseOptions(metricObjectiveOptionsSchema, options);
+  const { metric, direction, source, constraints, minImprovement, decision, noiseMultiple } = parsed;
   const regex = source.type === "regex" ? toRegex(source.pattern) : undefined;
-  const readProgress = progressReader(parsed.data.progress);
+  const readProgress = progressReader(parsed.progress);
 
   function checkConstraints(metrics: Record<string, number>): string[] {
     const violations: string[] = [];

@@ -1,8 +1,8 @@
 import picocolors from "picocolors";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
-import type { TrialKind, TrialRecord } from "../spec/records.js";
+import type { RunResult, TrialKind, TrialRecord } from "../spec/records.js";
 import {
   decimalsFor,
   formatDelta,
@@ -12,9 +12,17 @@ import {
   truncate,
 } from "./format-values.js";
 import { noiseText } from "./read-status.js";
-import { inferMetricName, noiseVerdict } from "./report-data.js";
+import {
+  buildReportData,
+  describeTrials,
+  inferMetricName,
+  isFailedProposal,
+  noiseVerdict,
+  reasonOf,
+  trialLabel,
+} from "./report-data.js";
 
-const progressRendererOptionsSchema = z.object({
+const progressRendererOptionsSchema = z.strictObject({
   stream: z.custom<NodeJS.WritableStream>(
     (value) =>
       typeof value === "object" &&
@@ -46,20 +54,25 @@ function metricNameOf(record: TrialRecord): string {
   return inferMetricName([record]) ?? "metric";
 }
 
-function outcome(record: TrialRecord, metric: string): string {
+/** What the run came to: the metric, or how it failed; `undefined` when nothing ran (a failed proposal). */
+function outcome(record: TrialRecord, metric: string): string | undefined {
   if (record.metric !== null) return `${metric} ${formatMetric(record.metric)}`;
   if (record.status === "timeout" || record.run?.timedOut) return "timed out";
   if (record.run?.signal) return `killed by ${record.run.signal}`;
   if (record.run !== null && record.run.exitCode !== null && record.run.exitCode !== 0) {
     return `exit ${record.run.exitCode}`;
   }
-  return "no metric";
+  return record.run === null ? undefined : "no metric";
 }
+
+// Descriptions the loop writes when there is nothing to describe; the reason says more.
+const placeholders = new Set(["baseline", "(failed proposal)", "(proposing)"]);
 
 /**
  * The one line printed for a finished trial:
  * `trial 3  keep     val_bpb 0.9712  (-0.0079)  LEARNING_RATE 0.04 -> 0.06  12.3s`.
  * The delta is against `previousBest` (the incumbent the trial had to beat), else the record's own comparison.
+ * Every trial that was not kept ends with its reason: `… 3.1s — no \`accuracy:\` line, found pass_rate`.
  */
 export function formatTrialLine(
   record: TrialRecord,
@@ -71,7 +84,9 @@ export function formatTrialLine(
     inferMetricName([record]) ??
     (previousBest === undefined ? undefined : inferMetricName([previousBest])) ??
     "metric";
-  const parts = [outcome(record, name)];
+  const parts: string[] = [];
+  const result = outcome(record, name);
+  if (result !== undefined) parts.push(result);
   if (record.metric !== null && record.kind !== "baseline") {
     const decimals = decimalsFor(record.metric);
     const delta =
@@ -80,12 +95,26 @@ export function formatTrialLine(
         : record.comparison?.delta;
     if (delta !== undefined && Number.isFinite(delta)) parts.push(`(${formatDelta(delta, decimals)})`);
   }
-  if (record.kind !== "baseline" || record.description !== "baseline")
-    parts.push(truncate(record.description, 72));
+  if (!placeholders.has(record.description)) parts.push(truncate(record.description, 72));
   parts.push(formatDuration(record.durations.totalMs));
-  const status = record.kind === "baseline" ? "baseline" : record.status;
-  return `trial ${record.id}  ${status.padEnd(8)} ${parts.join("  ")}`;
+  const kept = record.status === "keep";
+  const reason = kept || record.reason === "" ? "" : ` — ${truncate(reasonOf(record), 200)}`;
+  return `trial ${record.id}  ${trialLabel(record).padEnd(8)} ${parts.join("  ")}${reason}`;
 }
+
+/** The log of a crashed or timed-out run: where it is and its last lines, indented under the trial's line. */
+function formatLogTail(run: RunResult, width: number): string[] {
+  const tail = run.outputTail
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .split(/\r?\n|\r/)
+    .map((line) => line.replace(/[\x00-\x1f\x7f]+/g, " ").trimEnd())
+    .filter((line) => line.trim() !== "")
+    .slice(-logTailLines);
+  const clip = (line: string) => (line.length <= width ? line : `${line.slice(0, width - 1)}…`);
+  return [`    log: ${run.logFile}`, ...tail.map((line) => clip(`    │ ${line}`))];
+}
+
+const logTailLines = 6;
 
 interface CurrentTrial {
   trial: number;
@@ -104,15 +133,14 @@ interface CurrentTrial {
  * permanent line per finished trial above it; without one it prints plain lines only, no escape codes.
  */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
-  const parsed = progressRendererOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { stream } = parsed.data;
-  const tty = parsed.data.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
-  const now = parsed.data.now ?? Date.now;
+  const parsed = parseOptions(progressRendererOptionsSchema, options);
+  const { stream } = parsed;
+  const tty = parsed.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
+  const now = parsed.now ?? Date.now;
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
-  const colors = picocolors.createColors(tty && (parsed.data.color ?? !noColor));
-  const refreshMs = parsed.data.refreshMs ?? 1000;
-  const timeoutMs = parsed.data.timeoutMs;
+  const colors = picocolors.createColors(tty && (parsed.color ?? !noColor));
+  const refreshMs = parsed.refreshMs ?? 1000;
+  const timeoutMs = parsed.timeoutMs;
 
   let tag = "";
   let metric: string | undefined;
@@ -120,13 +148,13 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   let baseline: TrialRecord | undefined;
   // Trials under way, by number: one at a time, or one per slot when the research runs several.
   const currents = new Map<number, CurrentTrial>();
-  const counts = { keep: 0, discard: 0, crash: 0, other: 0 };
+  const counts = { keep: 0, discard: 0, crash: 0, failed: 0, other: 0 };
+  const lastRuns = new Map<number, RunResult>();
   let drawn = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
-  const width = () =>
-    Math.max(40, (parsed.data.columns ?? (stream as { columns?: number }).columns ?? 100) - 1);
+  const width = () => Math.max(40, (parsed.columns ?? (stream as { columns?: number }).columns ?? 100) - 1);
   const clip = (line: string) => {
     const limit = width();
     return line.length <= limit ? line : `${line.slice(0, limit - 1)}…`;
@@ -193,7 +221,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   function block(): string[] {
     const lines: string[] =
       currents.size === 1 ? single([...currents.values()][0] as CurrentTrial) : slotted();
-    const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
+    const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.failed > 0 ? `  failed ${counts.failed}` : ""}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
     lines.push(clip(`${bestText()}  ·  ${tally}`));
     return lines;
   }
@@ -221,7 +249,7 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
   }
 
   function colorLine(record: TrialRecord, line: string): string {
-    if (record.kind === "baseline") return colors.blue(line);
+    if (record.kind === "baseline" && record.status === "keep") return colors.blue(line);
     if (record.status === "keep") return colors.green(line);
     if (record.status === "discard") return colors.dim(line);
     return colors.red(line);
@@ -300,6 +328,8 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           break;
         }
         case "run-end":
+          // The last run of each trial: a crash shows its log.
+          lastRuns.set(event.trial, event.result);
           break;
         case "trial-end": {
           const { record } = event;
@@ -308,12 +338,18 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           else if (record.status === "keep") counts.keep += 1;
           else if (record.status === "discard") counts.discard += 1;
           else if (record.status === "crash" || record.status === "timeout") counts.crash += 1;
+          else if (isFailedProposal(record)) counts.failed += 1;
           else counts.other += 1;
           const line = formatTrialLine(record, best, metric);
           best = event.best ?? best;
           currents.delete(record.id);
           if (currents.size === 0) stopTimer();
           print(colorLine(record, line));
+          const run = lastRuns.get(record.id);
+          lastRuns.delete(record.id);
+          if ((record.status === "crash" || record.status === "timeout") && run !== undefined) {
+            for (const tailLine of formatLogTail(run, width())) print(colors.dim(tailLine));
+          }
           break;
         }
         case "research-end": {
@@ -321,8 +357,13 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           currents.clear();
           const { summary } = event;
           best = summary.best ?? best;
-          const noise = noiseVerdict(summary.baseline, summary.best, summary.direction ?? "minimize");
-          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${summary.trials} trials, ${summary.kept} kept, ${bestText()}, ${formatDuration(summary.durationMs)}${noise?.withinNoise ? `; ${noiseText(noise)}` : ""}`;
+          const data = buildReportData(summary.records, {
+            ...(metric === undefined ? {} : { metric }),
+            ...(summary.direction === undefined ? {} : { direction: summary.direction }),
+          });
+          const session = summary.trials === data.trials ? "" : ` (${summary.trials} in this session)`;
+          const noise = noiseVerdict(summary.baseline, summary.best, summary.direction ?? data.direction);
+          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${describeTrials(data)}${session}; ${bestText()}, ${formatDuration(summary.durationMs)}${noise?.withinNoise ? `; ${noiseText(noise)}` : ""}`;
           if (tty) {
             erase();
             stream.write(`${colors.bold(ended)}\n`);

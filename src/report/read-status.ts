@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import { readAllInFlight } from "../loop/in-flight.js";
@@ -17,9 +17,9 @@ import {
   formatPercent,
   truncate,
 } from "./format-values.js";
-import { buildReportData, type ReportData } from "./report-data.js";
+import { buildReportData, describeTrials, type ReportData, type ReportRow } from "./report-data.js";
 
-const readStatusOptionsSchema = z.object({
+const readStatusOptionsSchema = z.strictObject({
   directory: z.string().min(1),
   tag: z
     .string()
@@ -42,7 +42,8 @@ export interface LockHolder {
 
 export interface TagSummary {
   tag: string;
-  records: number;
+  /** Trials recorded, the baseline included. */
+  trials: number;
   metric: string;
   best: { id: number; metric: number | null } | undefined;
   lastEndedAt: string | null;
@@ -110,14 +111,13 @@ async function listTags(directory: string): Promise<string[]> {
  * another process appends to the ledger: a torn last line is skipped.
  */
 export async function readStatus(options: ReadStatusOptions): Promise<ResearchStatus> {
-  const parsed = readStatusOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { directory, tag } = parsed.data;
+  const parsed = parseOptions(readStatusOptionsSchema, options);
+  const { directory, tag } = parsed;
   // What the numbers mean: as asked, else as the loop described it in research.json, else inferred.
   const dataOptionsFor = async (name: string) => {
     const described = await readResearchDescription(join(directory, ".autoresearch", name));
-    const metric = parsed.data.metric ?? described?.metric;
-    const direction = parsed.data.direction ?? described?.direction;
+    const metric = parsed.metric ?? described?.metric;
+    const direction = parsed.direction ?? described?.direction;
     return { ...(metric === undefined ? {} : { metric }), ...(direction === undefined ? {} : { direction }) };
   };
   if (tag === undefined) {
@@ -129,7 +129,7 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
       const data = buildReportData(records, { tag: name, ...(await dataOptionsFor(name)) });
       tags.push({
         tag: name,
-        records: records.length,
+        trials: data.trials,
         metric: data.metric,
         best: data.best === undefined ? undefined : { id: data.best.id, metric: data.best.metric },
         lastEndedAt: data.lastEndedAt,
@@ -201,6 +201,14 @@ function table(header: string[], rows: string[][], alignRight: boolean[]): strin
   return [line(header), ...rows.map(line)];
 }
 
+/** A row's description, with the reason when the trial failed: that is what there is to know about it. */
+function describeRow(row: ReportRow): string {
+  const failed = !["keep", "discard"].includes(row.status);
+  if (!failed || row.reason === "") return row.description;
+  const placeholder = row.description === "baseline" || row.description === "(failed proposal)";
+  return placeholder ? row.reason : `${row.description} (${row.reason})`;
+}
+
 /** The status as plain text for a terminal (no trailing newline): a header, the best, and the latest trials. */
 export function formatStatusTable(status: ResearchStatus, options: FormatStatusOptions = {}): string {
   const columns = options.columns ?? 100;
@@ -208,30 +216,34 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
     if (status.tags.length === 0) return `No research found in ${status.directory}/.autoresearch`;
     const rows = status.tags.map((entry) => [
       entry.tag,
-      String(entry.records),
+      String(entry.trials),
       entry.best === undefined ? "-" : `${formatMetric(entry.best.metric)} (#${entry.best.id})`,
       entry.metric,
       entry.lastEndedAt === null ? "-" : entry.lastEndedAt.replace("T", " ").slice(0, 16),
       lockText(entry.lock),
     ]);
     const alignRight = [false, true, true, false, false, false];
-    return table(["tag", "records", "best", "metric", "last trial", "state"], rows, alignRight).join("\n");
+    return table(["tag", "trials", "best", "metric", "last trial", "state"], rows, alignRight).join("\n");
   }
   const { data } = status;
   const decimals = decimalsFor(data.baseline?.metric ?? data.best?.metric ?? 1);
   const lines = [`research ${status.tag}: ${lockText(status.lock)}`];
-  if (data.records === 0) {
+  if (data.trials === 0) {
     lines.push(`no trials recorded yet in ${status.ledgerFile}`);
     return lines.join("\n");
   }
   const direction = data.direction === "minimize" ? "lower is better" : "higher is better";
-  lines.push(
-    `${data.metric}, ${direction} · ${data.trials} trials · ${data.counts.keep} kept · ${data.counts.discard} discarded · ${data.counts.crash + data.counts.timeout} crashed or timed out`,
-  );
+  lines.push(`${data.metric}, ${direction} · ${describeTrials(data)}`);
+  if (data.baseline !== undefined && data.baseline.status !== "keep") {
+    // Nothing can be kept without a measured baseline: say so before anything else.
+    const reason = truncate(data.baseline.reason, Math.max(40, columns - 40));
+    lines.push(
+      `the baseline (trial ${data.baseline.id}) did not measure: ${data.baseline.status}, ${reason}`,
+    );
+  }
   const budget = [
     `compute ${formatDuration(data.computeTimeMs)}${data.slots > 1 ? ` over ${data.slots} slots` : ""}`,
     ...(data.costUsd === null ? [] : [`proposer cost ${formatCost(data.costUsd)}`]),
-    ...(data.counts.pruned > 0 ? [`${data.counts.pruned} stopped early`] : []),
   ];
   lines.push(budget.join(" · "));
   for (const trial of status.inFlight) {
@@ -258,10 +270,10 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
   const fixedWidth = 40;
   const rows = shown.map((row) => [
     String(row.id),
-    row.kind === "baseline" ? "baseline" : row.status,
+    row.label,
     formatMetric(row.metric, decimals),
     formatDelta(row.delta, decimals),
-    truncate(row.description, Math.max(20, columns - fixedWidth)),
+    truncate(describeRow(row), Math.max(20, columns - fixedWidth)),
   ]);
   const rendered = table(["#", "status", data.metric, "delta", "description"], rows, [
     true,

@@ -10,7 +10,13 @@ import {
   formatTokens,
 } from "./format-values.js";
 import { type ProgressChartOptions, renderProgressChart } from "./progress-chart.js";
-import { buildReportData, type ReportData, type ReportDataOptions, type ReportRow } from "./report-data.js";
+import {
+  buildReportData,
+  describeOutcomes,
+  type ReportData,
+  type ReportDataOptions,
+  type ReportRow,
+} from "./report-data.js";
 
 export type HtmlReportOptions = ReportDataOptions & {
   /** Diffs by trial id, as `readTrialDiffs` returns them; trials without one show the git command instead. */
@@ -85,7 +91,7 @@ tr.s-crash td:first-child, tr.s-timeout td:first-child { box-shadow: inset 3px 0
 .status { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 12px; background: #eceef1; }
 .status.keep { background: #d8f3e0; color: #0d6b31; }
 .status.baseline { background: #dce7fb; color: #1d4fa8; }
-.status.crash, .status.timeout { background: #fde0e0; color: #9b1c1c; }
+.status.crash, .status.timeout, .status.failed { background: #fde0e0; color: #9b1c1c; }
 .status.invalid { background: #efe4fa; color: #5e3391; }
 .better { color: var(--keep); }
 .worse { color: var(--bad); }
@@ -128,7 +134,7 @@ function summaryCards(data: ReportData, decimals: number): string {
   if (data.best !== undefined) {
     cards.push(card("Best trial", `#${data.best.id}`, data.best.description));
   }
-  cards.push(card("Trials", String(data.trials), `${data.records} records with the baseline`));
+  cards.push(card("Trials", String(data.trials), `the baseline included: ${describeOutcomes(data)}`));
   cards.push(
     card("Keep rate", ratio(data.keepRate), `${data.counts.keep} kept, ${data.counts.discard} discarded`),
   );
@@ -193,7 +199,12 @@ function descriptionCell(
       ? `<span class="kind">repair${record?.repairOf === undefined ? "" : ` of #${record.repairOf}`}</span>`
       : "";
   const description = escapeHtml(row.description);
-  if (row.commit === null) return `<td>${description}${kind}</td>`;
+  if (row.commit === null) {
+    // Nothing to diff (a failed proposal): the reason is all there is to show.
+    const reason =
+      row.reason === "" || row.label === "baseline" ? "" : `<p class="facts">${escapeHtml(row.reason)}</p>`;
+    return `<td>${description}${kind}${reason}</td>`;
+  }
   const facts: string[] = [];
   if (row.reason !== "") facts.push(escapeHtml(row.reason));
   if (record !== undefined && record.changedFiles.length > 0) {
@@ -233,7 +244,7 @@ export function renderHtmlDocument(options: {
   const title = `autoresearch: ${data.tag}`;
   const rows: string[] = [];
   for (const row of data.rows) {
-    const statusLabel = row.kind === "baseline" ? "baseline" : row.status;
+    const statusLabel = row.label;
     rows.push(
       `<tr id="trial-${row.id}" class="s-${row.status}">` +
         `<td class="num">${row.id}</td>` +
@@ -261,7 +272,7 @@ export function renderHtmlDocument(options: {
 <body>
 <header>
 <h1>${escapeHtml(title)}</h1>
-<p class="sub">${escapeHtml(data.metric)}, ${direction} · ${data.records} records · generated ${escapeHtml(generatedAt)} UTC</p>
+<p class="sub">${escapeHtml(data.metric)}, ${direction} · ${data.trials} trials, the baseline included · generated ${escapeHtml(generatedAt)} UTC</p>
 </header>
 <section aria-label="summary">${summaryCards(data, decimals)}</section>
 <figure class="chart">

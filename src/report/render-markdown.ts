@@ -9,7 +9,7 @@ import {
   formatTokens,
 } from "./format-values.js";
 import { type ProgressChartOptions, renderProgressChart } from "./progress-chart.js";
-import { buildReportData, type ReportData, type ReportDataOptions } from "./report-data.js";
+import { buildReportData, describeTrials, type ReportData, type ReportDataOptions } from "./report-data.js";
 
 export type MarkdownReportOptions = ReportDataOptions & {
   /** How the markdown refers to the chart file written beside it. Default `report.svg`. */
@@ -48,7 +48,7 @@ export function renderMarkdownDocument(
   if (data.best !== undefined)
     lines.push(`| best trial | #${data.best.id}: ${cell(data.best.description)} |`);
   lines.push(
-    `| trials | ${data.trials} (plus the baseline) |`,
+    `| trials | ${describeTrials(data)} |`,
     `| keep rate | ${ratio(data.keepRate)} (${data.counts.keep} kept, ${data.counts.discard} discarded) |`,
     `| crash rate | ${ratio(data.crashRate)} (${data.counts.crash} crashed, ${data.counts.timeout} timed out) |`,
     `| wall time | ${formatDuration(data.wallTimeMs)} |`,
@@ -70,9 +70,9 @@ export function renderMarkdownDocument(
     "|--:|---|--:|--:|---|--:|--:|--:|",
   );
   for (const row of data.rows) {
-    const status = row.kind === "baseline" ? "baseline" : row.status === "keep" ? "**keep**" : row.status;
+    const status = row.label === "keep" ? "**keep**" : row.label;
     lines.push(
-      `| ${row.id} | ${status} | ${formatMetric(row.metric, decimals)} | ${formatDelta(row.delta, decimals)} | ${cell(row.description)} | ${formatDuration(row.durationMs)} | ${row.tokens === null ? "" : formatTokens(row.tokens)} | ${row.costUsd === null ? "" : formatCost(row.costUsd)} |`,
+      `| ${row.id} | ${status} | ${formatMetric(row.metric, decimals)} | ${formatDelta(row.delta, decimals)} | ${cell(row.commit === null && row.label !== "baseline" && row.reason !== "" ? `${row.description}: ${row.reason}` : row.description)} | ${formatDuration(row.durationMs)} | ${row.tokens === null ? "" : formatTokens(row.tokens)} | ${row.costUsd === null ? "" : formatCost(row.costUsd)} |`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { TrialRecord, TrialStatus } from "../spec/records.js";
-import { buildReportData, inferDirection, inferMetricName } from "./report-data.js";
+import { buildReportData, describeTrials, inferDirection, inferMetricName } from "./report-data.js";
 
 function record(
   id: number,
@@ -94,11 +94,15 @@ describe("buildReportData", () => {
     const data = buildReportData(records);
     expect(data.metric).toBe("accuracy");
     expect(data.direction).toBe("maximize");
-    expect(data.baseline).toEqual({ id: 0, metric: 0.5 });
+    expect(data.baseline).toEqual({ id: 0, metric: 0.5, status: "keep", reason: "" });
     expect(data.best).toEqual({ id: 4, metric: 0.7, description: "idea 4" });
     expect(data.improvement?.absolute).toBeCloseTo(0.2);
     expect(data.improvement?.relative).toBeCloseTo(0.4);
-    expect(data.trials).toBe(5);
+    expect(data.trials).toBe(6);
+    expect(data.proposals).toBe(5);
+    expect(describeTrials(data)).toBe(
+      "6 trials, the baseline included: 2 kept, 1 discarded, 1 crashed, 1 timed out",
+    );
     expect(data.keepRate).toBeCloseTo(2 / 5);
     expect(data.crashRate).toBeCloseTo(2 / 5);
     expect(data.counts).toMatchObject({ keep: 2, discard: 1, crash: 1, timeout: 1 });
@@ -106,6 +110,24 @@ describe("buildReportData", () => {
     expect(data.computeTimeMs).toBe(6000);
     expect(data.tokens).toEqual({ input: 1500, output: 70, cachedInput: 0, total: 1570 });
     expect(data.costUsd).toBeCloseTo(0.03);
+  });
+
+  it("counts a crashed baseline and failed proposals as what they are", () => {
+    const crashed = record(0, "crash", null, { reason: "baseline crash: exited with code 127" });
+    expect(describeTrials(buildReportData([crashed]))).toBe("1 trial: the baseline crashed");
+    const data = buildReportData([
+      crashed,
+      record(1, "keep", 0.5, { kind: "baseline", reason: "baseline" }),
+      record(2, "invalid", null, { reason: "proposal failed: The model call failed: HTTP 401", run: null }),
+      record(3, "invalid", null, { reason: "the proposal changed nothing", run: null }),
+    ]);
+    expect(data.baseline).toMatchObject({ id: 1, status: "keep" });
+    expect(data.failedProposals).toBe(1);
+    expect(data.rows.map((row) => row.label)).toEqual(["baseline crash", "baseline", "failed", "invalid"]);
+    expect(data.rows[0]?.reason).toBe("exited with code 127");
+    expect(describeTrials(data)).toBe(
+      "4 trials, the baseline included: 1 failed baseline before, 1 failed proposal, 1 invalid",
+    );
   });
 
   it("leaves tokens and cost null when no proposer reported them", () => {

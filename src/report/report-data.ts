@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { Direction } from "../spec/objective.js";
 import type { TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
 
-export const reportDataOptionsSchema = z.object({
+export const reportDataOptionsSchema = z.strictObject({
   tag: z.string().min(1).optional(),
   metric: z.string().min(1).optional(),
   direction: z.enum(["minimize", "maximize"]).optional(),
@@ -12,11 +12,32 @@ export const reportDataOptionsSchema = z.object({
 /** What the summary is computed for: the metric's name and direction are inferred from the records when absent. */
 export type ReportDataOptions = z.input<typeof reportDataOptionsSchema>;
 
+/** A proposal that produced nothing to run: the mutator failed (no key, a model error, a patch that did not apply). */
+export function isFailedProposal(record: Pick<TrialRecord, "status" | "reason">): boolean {
+  return record.status === "invalid" && /^proposal failed\b/.test(record.reason);
+}
+
+/**
+ * A trial's outcome in a word or two, the same in the terminal, the status table and the report: `baseline`,
+ * `baseline crash` (a baseline that did not measure), `failed` (a failed proposal), else its status.
+ */
+export function trialLabel(record: Pick<TrialRecord, "kind" | "status" | "reason">): string {
+  if (record.kind === "baseline") return record.status === "keep" ? "baseline" : `baseline ${record.status}`;
+  return isFailedProposal(record) ? "failed" : record.status;
+}
+
+/** Why the trial came to its status, without the label the loop prefixes a baseline's reason with. */
+export function reasonOf(record: Pick<TrialRecord, "kind" | "reason">): string {
+  return record.kind === "baseline" ? record.reason.replace(/^baseline \w+: /, "") : record.reason;
+}
+
 /** One trial as the report shows it. */
 export interface ReportRow {
   id: number;
   kind: TrialKind;
   status: TrialStatus;
+  /** The outcome as shown: see {@link trialLabel}. */
+  label: string;
   description: string;
   reason: string;
   metric: number | null;
@@ -45,21 +66,30 @@ export interface ReportData {
   tag: string;
   metric: string;
   direction: Direction;
-  baseline: { id: number; metric: number | null } | undefined;
+  /**
+   * The baseline that measured, else the last one tried: `status` is `keep` when it measured, and `reason` says
+   * why not otherwise.
+   */
+  baseline: { id: number; metric: number | null; status: TrialStatus; reason: string } | undefined;
   /** The final incumbent: the last kept trial, or the baseline when nothing was kept. */
   best: { id: number; metric: number | null; description: string } | undefined;
   /** Best minus baseline, absolute and relative to the baseline's magnitude. */
   improvement: { absolute: number; relative: number | null } | undefined;
   /** How the kept gain compares with the noise floor, when the baseline was measured more than once. */
   noise: NoiseVerdict | undefined;
-  /** Records of any kind, the baseline included. */
-  records: number;
-  /** Trials other than the baseline. */
+  /** Every trial recorded, the baseline included: the one count the CLI, status and report all show. */
   trials: number;
+  /** Trials other than the baseline. */
+  proposals: number;
+  /** Statuses of the trials other than the baseline. */
   counts: Record<TrialStatus, number>;
-  /** Kept trials over trials (baseline excluded); `null` with no trials. */
+  /** Of `counts.invalid`, the proposals that failed (see {@link isFailedProposal}). */
+  failedProposals: number;
+  /** Baseline runs that did not measure (each start after a failed baseline measures it again). */
+  failedBaselines: number;
+  /** Kept proposals over proposals; `null` with none. */
   keepRate: number | null;
-  /** Crashed and timed-out trials over trials. */
+  /** Crashed and timed-out proposals over proposals. */
   crashRate: number | null;
   /** First `startedAt` to last `endedAt`. */
   wallTimeMs: number;
@@ -161,10 +191,8 @@ export function inferDirection(records: readonly TrialRecord[]): Direction | und
   return undefined;
 }
 
-function parseOptions(options: ReportDataOptions): z.output<typeof reportDataOptionsSchema> {
-  const parsed = reportDataOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  return parsed.data;
+function normalizeOptions(options: ReportDataOptions): z.output<typeof reportDataOptionsSchema> {
+  return parseOptions(reportDataOptionsSchema, options);
 }
 
 /**
@@ -176,7 +204,8 @@ export function buildReportData(
   records: readonly TrialRecord[],
   options: ReportDataOptions = {},
 ): ReportData {
-  const parsed = parseOptions(options);
+  const parsed = normalizeOptions(options);
+  // Ledger order, not trial numbers: with parallel slots the keeps happen in the order they were recorded.
   const ordered = [...records];
   const keptByCommit = new Map<string, TrialRecord>();
   const slots = new Set<number>();
@@ -194,15 +223,20 @@ export function buildReportData(
   let sawCost = false;
   let firstStart = Number.POSITIVE_INFINITY;
   let lastEnd = Number.NEGATIVE_INFINITY;
-  let trials = 0;
+  let proposals = 0;
   let kept = 0;
   let crashed = 0;
+  let failedProposals = 0;
+  let failedBaselines = 0;
 
   for (const record of ordered) {
-    if (record.kind === "baseline" && baseline === undefined) baseline = record;
-    else {
-      trials += 1;
+    if (record.kind === "baseline") {
+      if (baseline?.status !== "keep") baseline = record;
+      if (record.status !== "keep") failedBaselines += 1;
+    } else {
+      proposals += 1;
       counts[record.status] = (counts[record.status] ?? 0) + 1;
+      if (isFailedProposal(record)) failedProposals += 1;
       if (record.status === "keep") kept += 1;
       if (record.status === "crash" || record.status === "timeout") crashed += 1;
     }
@@ -243,8 +277,9 @@ export function buildReportData(
       id: record.id,
       kind: record.kind,
       status: record.status,
+      label: trialLabel(record),
       description: record.description,
-      reason: record.reason,
+      reason: reasonOf(record),
       metric,
       incumbentMetric: record.kind === "baseline" ? null : incumbentMetric,
       delta:
@@ -282,18 +317,23 @@ export function buildReportData(
     tag: parsed.tag ?? ordered[0]?.tag ?? "",
     metric,
     direction,
-    baseline: baseline === undefined ? undefined : { id: baseline.id, metric: baselineMetric },
+    baseline:
+      baseline === undefined
+        ? undefined
+        : { id: baseline.id, metric: baselineMetric, status: baseline.status, reason: reasonOf(baseline) },
     best:
       incumbent === undefined
         ? undefined
         : { id: incumbent.id, metric: bestMetric, description: incumbent.description },
     improvement,
     noise: noiseVerdict(baseline, incumbent, direction),
-    records: ordered.length,
-    trials,
+    trials: ordered.length,
+    proposals,
     counts,
-    keepRate: trials === 0 ? null : kept / trials,
-    crashRate: trials === 0 ? null : crashed / trials,
+    failedProposals,
+    failedBaselines,
+    keepRate: proposals === 0 ? null : kept / proposals,
+    crashRate: proposals === 0 ? null : crashed / proposals,
     wallTimeMs: hasTimes ? Math.max(0, lastEnd - firstStart) : 0,
     computeTimeMs,
     slots: Math.max(1, slots.size),
@@ -304,4 +344,50 @@ export function buildReportData(
     lastEndedAt: hasTimes ? new Date(lastEnd).toISOString() : null,
     rows: rows.sort((a, b) => a.id - b.id),
   };
+}
+
+/** What the trials came to, in words: "5 kept, 3 discarded, 1 crashed", or "the baseline crashed". */
+export function describeOutcomes(
+  data: Pick<ReportData, "baseline" | "counts" | "failedProposals" | "failedBaselines">,
+): string {
+  const { counts } = data;
+  const parts: string[] = [];
+  if (data.baseline === undefined) parts.push("no baseline");
+  else if (data.baseline.status !== "keep") {
+    const failed: Partial<Record<TrialStatus, string>> = {
+      crash: "crashed",
+      timeout: "timed out",
+      interrupted: "was interrupted",
+    };
+    const times = data.failedBaselines > 1 ? ` (${data.failedBaselines} times)` : "";
+    parts.push(`the baseline ${failed[data.baseline.status] ?? `was ${data.baseline.status}`}${times}`);
+  } else if (data.failedBaselines > 0) {
+    parts.push(
+      `${data.failedBaselines} failed ${data.failedBaselines === 1 ? "baseline" : "baselines"} before`,
+    );
+  }
+  const entries: [number, string][] = [
+    [counts.keep, "kept"],
+    [counts.discard, "discarded"],
+    [counts.crash, "crashed"],
+    [counts.timeout, "timed out"],
+    [data.failedProposals, data.failedProposals === 1 ? "failed proposal" : "failed proposals"],
+    [counts.invalid - data.failedProposals, "invalid"],
+    [counts.interrupted, "interrupted"],
+    [counts.pruned, "stopped early"],
+  ];
+  for (const [count, word] of entries) if (count > 0) parts.push(`${count} ${word}`);
+  return parts.join(", ");
+}
+
+/**
+ * The trial count as every view says it, the baseline included, with what the trials came to:
+ * "10 trials, the baseline included: 5 kept, 3 discarded, 1 crashed", or "1 trial: the baseline crashed".
+ */
+export function describeTrials(
+  data: Pick<ReportData, "trials" | "baseline" | "counts" | "failedProposals" | "failedBaselines">,
+): string {
+  const head = `${data.trials} ${data.trials === 1 ? "trial" : "trials"}${data.baseline === undefined || data.trials <= 1 ? "" : ", the baseline included"}`;
+  const outcomes = data.trials === 0 ? "" : describeOutcomes(data);
+  return outcomes === "" ? head : `${head}: ${outcomes}`;
 }

@@ -2,7 +2,7 @@ import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { z } from "zod";
 import { LedgerError } from "../errors/autoresearch-error.js";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import { renderCurvesChart } from "./curves-chart.js";
@@ -13,7 +13,7 @@ import { renderMarkdownDocument } from "./render-markdown.js";
 import { buildReportData } from "./report-data.js";
 import { readTrialDiffs } from "./trial-diffs.js";
 
-const writeReportOptionsSchema = z.object({
+const writeReportOptionsSchema = z.strictObject({
   directory: z.string().min(1),
   tag: z
     .string()
@@ -71,9 +71,8 @@ async function knownTags(directory: string): Promise<string[]> {
  * `report.json`.
  */
 export async function writeReport(options: WriteReportOptions): Promise<WriteReportResult> {
-  const parsed = writeReportOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { directory, tag, format, abortSignal } = parsed.data;
+  const parsed = parseOptions(writeReportOptionsSchema, options);
+  const { directory, tag, format, abortSignal } = parsed;
   if (format !== "json") preloadProgressChart();
   const researchDirectory = join(directory, ".autoresearch", tag);
   const ledgerFile = join(researchDirectory, "ledger.jsonl");
@@ -84,10 +83,10 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     throw new LedgerError({ message: `No trials recorded for tag "${tag}" in ${ledgerFile} (${hint})` });
   }
   abortSignal?.throwIfAborted();
-  const file = resolve(parsed.data.output ?? join(researchDirectory, `report${extensions[format]}`));
+  const file = resolve(parsed.output ?? join(researchDirectory, `report${extensions[format]}`));
   const described = await readResearchDescription(researchDirectory);
-  const metric = parsed.data.metric ?? described?.metric;
-  const direction = parsed.data.direction ?? described?.direction;
+  const metric = parsed.metric ?? described?.metric;
+  const direction = parsed.direction ?? described?.direction;
   const dataOptions = {
     tag,
     ...(metric === undefined ? {} : { metric }),
@@ -106,13 +105,13 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       ? readTrialDiffs({
           directory,
           records,
-          ...(parsed.data.maxDiffs === undefined ? {} : { maxDiffs: parsed.data.maxDiffs }),
-          ...(parsed.data.maxDiffLength === undefined ? {} : { maxDiffLength: parsed.data.maxDiffLength }),
+          ...(parsed.maxDiffs === undefined ? {} : { maxDiffs: parsed.maxDiffs }),
+          ...(parsed.maxDiffLength === undefined ? {} : { maxDiffLength: parsed.maxDiffLength }),
           ...(abortSignal === undefined ? {} : { abortSignal }),
         })
       : undefined;
   diffs?.catch(() => {});
-  const chartSvg = await renderProgressChart(data, parsed.data.chart ?? {});
+  const chartSvg = await renderProgressChart(data, parsed.chart ?? {});
   const curvesSvg = await renderCurvesChart(data);
   abortSignal?.throwIfAborted();
 
@@ -135,7 +134,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     chartSvg,
     curvesSvg,
     diffs: await diffs,
-    generatedAt: parsed.data.generatedAt,
+    generatedAt: parsed.generatedAt,
   });
   await writeFileAtomically(file, html);
   return { file, files: [file] };

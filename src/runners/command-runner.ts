@@ -4,9 +4,10 @@ import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
 import { execa } from "execa";
 import { z } from "zod";
-import { toConfigurationError } from "../errors/format-zod-error.js";
+import { parseOptions } from "../errors/format-zod-error.js";
 import type { RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
+import { describeMissingProgram, programOfShellCommand } from "./find-program.js";
 import { createOutputCapture } from "./output-capture.js";
 import {
   killByEnvironment,
@@ -27,7 +28,7 @@ export const commandSchema = z.union([
     .refine((argv) => argv[0] !== "", "argv[0] to be a program"),
 ]);
 
-const commandRunnerOptionsSchema = z.object({
+const commandRunnerOptionsSchema = z.strictObject({
   command: commandSchema,
   env: z.record(z.string(), z.string()).optional(),
   timeoutMs: z.number().positive().max(maxTimerMs).optional(),
@@ -60,15 +61,28 @@ const pipeGraceMs = 2000;
  * nothing outlives the trial.
  */
 export function createCommandRunner(options: CommandRunnerOptions): Runner {
-  const parsed = commandRunnerOptionsSchema.safeParse(options);
-  if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { command, timeoutMs, killGraceMs, maxLogBytes } = parsed.data;
-  const runnerEnv = parsed.data.env ?? {};
+  const parsed = parseOptions(commandRunnerOptionsSchema, options);
+  const { command, timeoutMs, killGraceMs, maxLogBytes } = parsed;
+  const runnerEnv = parsed.env ?? {};
   const [file, ...args] = typeof command === "string" ? ["bash", "-c", command] : command;
   const display = typeof command === "string" ? command : command.join(" ");
 
   return {
     name: "command",
+    // The program must exist before the baseline; a command line bash decides itself (a builtin, a compound
+    // command, an unknown variable) is left to the run.
+    preflight({ directory, checkout, env }) {
+      const environment = { ...process.env, ...runnerEnv, ...env };
+      const program = typeof command === "string" ? programOfShellCommand(command, environment) : command[0];
+      if (program === undefined) return;
+      const problem = describeMissingProgram(program, {
+        directory,
+        checkout,
+        path: environment.PATH,
+        purpose: `The command \`${display}\``,
+      });
+      if (problem !== undefined) throw new Error(problem);
+    },
     async run(runOptions): Promise<RunResult> {
       const { directory, logFile, abortSignal } = runOptions;
       await mkdir(dirname(logFile), { recursive: true });

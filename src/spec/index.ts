@@ -8,6 +8,7 @@ export type {
 export type { AppendOptions, Ledger } from "./ledger.js";
 export type { Mutator, Proposal, ProposeOptions, RepairRequest, RunningTrial, Scope } from "./mutator.js";
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
+export type { Preflight, PreflightOptions, PreflightResult } from "./preflight.js";
 export type {
   Comparison,
   Curve,
@@ -22,8 +23,6 @@ export type {
   TrialStatus,
 } from "./records.js";
 export type {
-  PreflightOptions,
-  PreflightResult,
   RecoverOptions,
   RecoverResult,
   Runner,

@@ -1,3 +1,4 @@
+import type { Preflight } from "./preflight.js";
 import type { TokenUsage, TrialRecord } from "./records.js";
 
 /** What a mutator may touch, as globs relative to the researched directory. */
@@ -75,4 +76,6 @@ export type Proposal =
 export interface Mutator {
   readonly name: string;
   propose(options: ProposeOptions): Promise<Proposal>;
+  /** Checks, before the baseline, that proposals can be made (e.g. a key is set, a file holds the parameters). */
+  preflight?: Preflight;
 }

@@ -1,3 +1,4 @@
+import type { Preflight } from "./preflight.js";
 import type { Comparison, Measurement, RunResult } from "./records.js";
 
 /** Which way is better. */
@@ -54,4 +55,6 @@ export interface Objective {
    * the loop can stop hopeless runs early (`earlyStopping`) and records learning curves.
    */
   readProgress?(line: string): { progress: number; value: number } | undefined;
+  /** Checks, before the baseline, that runs can be measured. */
+  preflight?: Preflight;
 }

@@ -1,3 +1,4 @@
+import type { Preflight } from "./preflight.js";
 import type { RunResult } from "./records.js";
 
 /** What a runner reports once the experiment started, so that a restarted driver can clean up after it. */
@@ -44,20 +45,6 @@ export interface RecoverResult {
   stopped: string[];
 }
 
-export interface PreflightOptions {
-  /** The directory the experiments will run in. */
-  directory: string;
-  abortSignal: AbortSignal;
-}
-
-/** The checks a runner made before a research starts; a failed check rejects with an error instead. */
-export interface PreflightResult {
-  /** What was checked and found fine, one line each. */
-  passed: string[];
-  /** What could not be checked or looks doubtful, one line each. */
-  warnings: string[];
-}
-
 /** How to execute one experiment and what it printed. */
 export interface Runner {
   readonly name: string;
@@ -67,6 +54,9 @@ export interface Runner {
    * anything runs; runners whose experiments cannot outlive the driver need not implement it.
    */
   recover?(options: RecoverOptions): Promise<RecoverResult>;
-  /** Checks, before a research starts, that runs can work at all (tools reachable, files visible where they run). */
-  preflight?(options: PreflightOptions): Promise<PreflightResult>;
+  /**
+   * Checks, before the baseline, that runs can start: the program is installed, a cluster answers and sees the
+   * repository. It may return warnings.
+   */
+  preflight?: Preflight;
 }

@@ -72,7 +72,15 @@ export function createGitShell(): GitShell {
     const child = spawn("bash", ["--noprofile", "--norc"], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      // A session of its own: the user's Ctrl-C goes to the terminal's process group, and must stop the research
+      // (which finishes its git work and records the trial), not kill git halfway. It ends when the driver closes
+      // its standard input, or with the driver, which closes it by exiting.
+      detached: true,
     });
+    // Writing to a shell that died is reported by its exit; the pipe's own error must not crash the driver.
+    child.stdin.on("error", (error) =>
+      fail(new WorkspaceError({ message: `The git shell's input failed: ${error.message}` })),
+    );
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {

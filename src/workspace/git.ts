@@ -5,6 +5,8 @@ export interface GitOptions {
   env?: Record<string, string>;
   /** Exit codes that are answers rather than failures (e.g. 1 for `merge-base --is-ancestor`). */
   allowExitCodes?: readonly number[];
+  /** Standard input for the command (`update-ref --stdin`); none by default. */
+  input?: string;
 }
 
 /**
@@ -15,9 +17,11 @@ export async function git(directory: string, args: readonly string[], options: G
   const result = await execa("git", args, {
     cwd: directory,
     reject: false,
-    stdin: "ignore",
+    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
     env: { GIT_TERMINAL_PROMPT: "0", ...options.env },
     maxBuffer: 256 * 1024 * 1024,
+    // Out of the terminal's process group: the user's Ctrl-C stops the research, which lets git finish.
+    detached: true,
   });
   const allowed = options.allowExitCodes ?? [];
   if (result.exitCode !== 0 && !allowed.includes(result.exitCode ?? -1)) {

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, realpath, rm, stat } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, realpath, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
-import { simpleGit } from "simple-git";
 import { ConfigurationError, WorkspaceError } from "../errors/autoresearch-error.js";
 import { type GitOptions, git, gitOutput } from "./git.js";
 import { createGitShell } from "./git-shell.js";
 import { acquireLock } from "./lock.js";
 import { createMatcher } from "./scope.js";
+import { tagMessage } from "./tag.js";
 
 export interface OpenWorkspaceOptions {
   /** The researched directory: a repository's root or a folder inside one. */
@@ -86,8 +86,6 @@ export interface Workspace {
   release(): Promise<void>;
 }
 
-const tagPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 function toPosix(path: string): string {
   return path.split(sep).join("/");
 }
@@ -135,12 +133,8 @@ async function ensureExcluded(root: string): Promise<void> {
 /** Opens (or resumes) the workspace of a tag: validates the repository, takes the lock, prepares the worktree. */
 export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Workspace> {
   const { tag } = options;
-  if (!tagPattern.test(tag)) {
-    throw new ConfigurationError({
-      field: "tag",
-      message: `Invalid \`tag\`: expected letters, digits, '.', '_' or '-' (starting with a letter or digit, at most 100), got \`${tag}\``,
-    });
-  }
+  const badTag = tagMessage(tag);
+  if (badTag !== undefined) throw new ConfigurationError({ field: "tag", message: badTag });
   const requested = resolve(options.directory);
   const info = await stat(requested).catch(() => undefined);
   if (!info?.isDirectory()) {
@@ -149,13 +143,13 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     });
   }
   const directory = await realpath(requested);
-  const probe = simpleGit({ baseDir: directory });
-  if (!(await probe.checkIsRepo())) {
+  const probe = await git(directory, ["rev-parse", "--show-toplevel"], { allowExitCodes: [128] });
+  if (probe.exitCode !== 0 || probe.stdout.trim() === "") {
     throw new WorkspaceError({
       message: `${directory} is not inside a git repository. Run \`git init && git add -A && git commit -m baseline\` there first.`,
     });
   }
-  const repositoryRoot = await realpath((await probe.revparse(["--show-toplevel"])).trim());
+  const repositoryRoot = await realpath(probe.stdout.trim());
   const prefix = toPosix(relative(repositoryRoot, directory));
   if (prefix.startsWith("..") || isAbsolute(prefix)) {
     throw new WorkspaceError({ message: `${directory} lies outside its repository ${repositoryRoot}` });
@@ -207,6 +201,13 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
   const releaseLock = await acquireLock(join(stateDirectory, "lock"));
 
   try {
+    // A driver that exited mid-write (a second Ctrl-C, a kill) left its temporary files; we hold the lock now,
+    // so they are nobody's.
+    for (const folder of [stateDirectory, join(stateDirectory, "in-flight")]) {
+      for (const entry of await readdir(folder).catch(() => [] as string[])) {
+        if (entry.endsWith(".tmp")) await rm(join(folder, entry), { force: true });
+      }
+    }
     const common = resolve(
       repositoryRoot,
       await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]),

@@ -129,6 +129,45 @@ def test_attention_backends_agree_on_sliding_windows(train_module, window):
         assert torch.allclose(train_module.attention(q, k, v, window), reference, atol=1e-5), backend
 
 
+def test_forcing_fa3_loads_the_kernel_or_says_why_not(train_module, monkeypatch):
+    """Forcing fa3 used to return the name without loading it (KeyError: 'fa3' at the first attention call)."""
+    import types
+
+    monkeypatch.setenv("AUTORESEARCH_ATTENTION", "fa3")
+    state = train_module._ATTENTION_STATE
+    state.pop("fa3", None)
+    # Without the `kernels` package (or without a GPU): a clear error, not a KeyError later.
+    monkeypatch.setitem(sys.modules, "kernels", None)
+    with pytest.raises(RuntimeError, match="AUTORESEARCH_ATTENTION=fa3 but FlashAttention-3 did not load"):
+        train_module.select_attention_backend("cpu")
+    assert "fa3" not in state
+
+    # With a `kernels` package that provides the kernel (stands in for the hub, which needs a GPU and the network):
+    # the kernel is loaded, and attention calls it.
+    calls = []
+
+    def flash_attn_func(q, k, v, causal, window_size):
+        calls.append((causal, window_size))
+        return q
+
+    interface = types.SimpleNamespace(flash_attn_func=flash_attn_func)
+    fake = types.SimpleNamespace(get_kernel=lambda repo: types.SimpleNamespace(flash_attn_interface=interface))
+    monkeypatch.setitem(sys.modules, "kernels", fake)
+    try:
+        assert train_module.select_attention_backend("cpu") == "fa3"
+        state["backend"] = "fa3"
+        q = torch.randn(1, 4, 2, 8)
+        assert train_module.attention(q, q, q, 3) is q
+        assert calls == [(True, (3, 0))]
+    finally:
+        state.pop("fa3", None)
+        state["backend"] = "sdpa"
+
+    monkeypatch.setenv("AUTORESEARCH_ATTENTION", "flash")
+    with pytest.raises(ValueError, match="expected one of fa3, flex, sdpa, manual"):
+        train_module.select_attention_backend("cpu")
+
+
 def test_polar_express_is_close_to_orthogonal(train_module):
     generator = torch.Generator().manual_seed(0)
     for shape in ((3, 256, 64), (3, 64, 256), (2, 512, 128)):

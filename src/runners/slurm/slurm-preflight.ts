@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigurationError, WorkspaceError } from "../../errors/autoresearch-error.js";
 import { shellQuote } from "../../shell-quote.js";
-import type { PreflightOptions, PreflightResult } from "../../spec/runner.js";
+import type { PreflightOptions, PreflightResult } from "../../spec/preflight.js";
 import { baseState, isFinalState } from "./job-state.js";
 import type { QueueEntry, SlurmCommands } from "./slurm-commands.js";
 
@@ -28,8 +28,8 @@ const sharedFileSystemAdvice =
  */
 export async function preflightSlurm(
   context: SlurmPreflightContext,
-  options: PreflightOptions,
-): Promise<PreflightResult> {
+  options: Pick<PreflightOptions, "directory" | "abortSignal">,
+): Promise<Required<PreflightResult>> {
   const { commands } = context;
   const passed: string[] = [];
   const warnings: string[] = [];

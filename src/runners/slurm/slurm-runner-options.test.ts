@@ -51,7 +51,7 @@ describe("the Slurm runner's options", () => {
         /`sbatch.partition`: expected a partition name without spaces/,
       ],
       [{ command: "x", sbatch: { extra: ["--output=/tmp/x"] } }, /`sbatch.extra`: expected flags other than/],
-      [{ command: "x", sbatch: { gpus: 1 } }, /`sbatch`/],
+      [{ command: "x", sbatch: { gpus: 1 } }, /`sbatch.gpus`/],
       [{ command: "x", pollIntervalMs: 1 }, /`pollIntervalMs`/],
     ];
     for (const [options, message] of attempts) {

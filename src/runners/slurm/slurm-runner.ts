@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { PreflightOptions, PreflightResult } from "../../spec/preflight.js";
 import type { Runner } from "../../spec/runner.js";
 import { createJobPoller } from "./job-poller.js";
 import { createSlurmCommands } from "./slurm-commands.js";
@@ -19,9 +20,9 @@ import {
  * (out of memory, node failure, preemption, …) as the run's `failure`. `recover` cancels what a killed driver
  * left in the queue; `preflight` checks that Slurm answers and that the compute nodes see the repository.
  */
-export function createSlurmRunner(options: SlurmRunnerOptions): Runner & {
+export function createSlurmRunner(options: SlurmRunnerOptions): Omit<Runner, "preflight"> & {
   recover: NonNullable<Runner["recover"]>;
-  preflight: NonNullable<Runner["preflight"]>;
+  preflight(options: Pick<PreflightOptions, "directory" | "abortSignal">): Promise<Required<PreflightResult>>;
 } {
   const normalized = normalizeSlurmRunnerOptions(options);
   const commands = createSlurmCommands({ binDirectory: normalized.binDirectory });
