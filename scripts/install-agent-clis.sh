@@ -6,17 +6,29 @@
 #   scripts/install-agent-clis.sh            installs every pinned CLI that is missing (prints one line each)
 #   scripts/install-agent-clis.sh list       prints `preset package version program-path installed|missing`
 #
+# With AUTORESEARCH_AGENT_CLI_VERSIONS=minimum, both work on the oldest versions the presets accept instead (their
+# `minimumVersion`), so that the same tests check those: install them, then run the tests with the variable set.
+#
 # The cache is $AUTORESEARCH_AGENT_CLI_CACHE, else $XDG_CACHE_HOME/autoresearch/agent-clis, else
 # ~/.cache/autoresearch/agent-clis; each CLI lives in <package>@<version>/ there (about 150-400 MB each).
 set -euo pipefail
 
-# preset  package  version (the exact builds the presets were checked against; bump together with
-# src/mutators/agent-presets.ts `checkedVersion` and docs/llm-proposers.md)  program (relative to node_modules/.bin)
+# preset  package  checked version  minimum version  program (in node_modules/.bin). The versions are the presets'
+# `checkedVersion` and `minimumVersion` (src/mutators/agent-presets.ts); bump them together, and the docs
+# (docs/llm-proposers.md).
 pinned=(
-  "claude-code @anthropic-ai/claude-code 2.1.332 claude"
-  "codex @openai/codex 0.171.0 codex"
-  "qwen-code @qwen-code/qwen-code 0.24.4 qwen"
+  "claude-code @anthropic-ai/claude-code 2.1.332 2.1.248 claude"
+  "codex @openai/codex 0.171.0 0.160.0 codex"
+  "qwen-code @qwen-code/qwen-code 0.24.4 0.24.0 qwen"
 )
+case "${AUTORESEARCH_AGENT_CLI_VERSIONS:-checked}" in
+  checked) column=checked ;;
+  minimum) column=minimum ;;
+  *)
+    echo "scripts/install-agent-clis.sh: expected AUTORESEARCH_AGENT_CLI_VERSIONS to be checked or minimum, got \`$AUTORESEARCH_AGENT_CLI_VERSIONS\`" >&2
+    exit 2
+    ;;
+esac
 
 cache="${AUTORESEARCH_AGENT_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/autoresearch/agent-clis}"
 
@@ -30,7 +42,9 @@ mode="${1:-install}"
 case "$mode" in install | list) ;; *) usage ;; esac
 
 for entry in "${pinned[@]}"; do
-  read -r preset package version program <<<"$entry"
+  read -r preset package checked minimum program <<<"$entry"
+  version="$checked"
+  [ "$column" = minimum ] && version="$minimum"
   home="$cache/$package@$version"
   bin="$home/node_modules/.bin/$program"
   if [ "$mode" = list ]; then

@@ -1,9 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAgentMutator } from "../src/mutators/agent-mutator.js";
+import { agentPresets } from "../src/mutators/agent-presets.js";
 import { proposeOptions, record } from "./fixtures/llm/scripted.js";
 
 const fakeAgent = fileURLToPath(new URL("./fixtures/agent/fake-agent.mjs", import.meta.url));
@@ -340,5 +342,31 @@ describe("the presets, run against a fake program of the same name", () => {
         'model_providers.autoresearch.env_key="CODEX_API_KEY"',
       ]),
     );
+  });
+});
+
+describe("scripts/install-agent-clis.sh", () => {
+  it("pins the versions the presets were checked with, and their minimums", () => {
+    const script = fileURLToPath(new URL("../scripts/install-agent-clis.sh", import.meta.url));
+    for (const column of ["checked", "minimum"] as const) {
+      const listed = execFileSync("bash", [script, "list"], {
+        encoding: "utf8",
+        env: { ...process.env, AUTORESEARCH_AGENT_CLI_VERSIONS: column },
+      });
+      const versions = Object.fromEntries(
+        listed
+          .trim()
+          .split("\n")
+          .map((line) => line.split(" "))
+          .map(([preset, , version]) => [preset, version]),
+      );
+      const expected = Object.fromEntries(
+        (["claude-code", "codex", "qwen-code"] as const).map((name) => [
+          name,
+          column === "checked" ? agentPresets[name].checkedVersion : agentPresets[name].minimumVersion,
+        ]),
+      );
+      expect(versions).toEqual(expected);
+    }
   });
 });
