@@ -47,7 +47,7 @@ describe("the Claude Code stream reader", () => {
     ]);
     expect(stops[0]).toBeUndefined();
     expect(stops[1]).toBe(
-      "The model provider rejected the credentials (HTTP 401: authentication_failed); check the API key the agent gets.",
+      "the model provider rejected the credentials (HTTP 401: authentication_failed); check the API key the agent gets.",
     );
   });
 
@@ -132,7 +132,7 @@ describe("the Codex event reader", () => {
     );
     expect(stops.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(stops[5]).toBe(
-      "The agent could not reach its model provider (3 failed attempts in a row: Reconnecting... waiting for network (Connection failed)).",
+      "it could not reach its model provider (3 failed attempts in a row: Reconnecting... waiting for network (Connection failed)).",
     );
   });
 
@@ -146,7 +146,7 @@ describe("the Codex event reader", () => {
       { type: "turn.failed", error: { message: "unexpected status 401 Unauthorized" } },
     ]);
     expect(stops[0]).toBeUndefined();
-    expect(stops[1]).toMatch(/^The model provider rejected the credentials \(HTTP 401: Reconnecting/);
+    expect(stops[1]).toMatch(/^the model provider rejected the credentials \(HTTP 401: Reconnecting/);
     expect(report).toEqual({ text: "", error: "unexpected status 401 Unauthorized" });
   });
 });

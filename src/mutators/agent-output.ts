@@ -64,7 +64,7 @@ function messageText(message: unknown): string | undefined {
 }
 
 const rejectedKey = (status: unknown, detail: string) =>
-  `The model provider rejected the credentials (HTTP ${status}: ${detail}); check the API key the agent gets.`;
+  `the model provider rejected the credentials (HTTP ${status}: ${detail}); check the API key the agent gets.`;
 
 /**
  * Claude Code and Qwen Code print the same kind of stream: an `init` event with the model, `assistant` messages,
@@ -154,7 +154,7 @@ function createCodexReader(options: AgentOutputReaderOptions): AgentOutputReader
       if (/waiting for network/i.test(message)) {
         networkFailures += 1;
         if (networkFailures > options.maxRetries) {
-          return `The agent could not reach its model provider (${networkFailures} failed attempts in a row: ${message}).`;
+          return `it could not reach its model provider (${networkFailures} failed attempts in a row: ${message}).`;
         }
       }
       return undefined;

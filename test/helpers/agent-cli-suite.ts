@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createCommandRunner, createMetricObjective, isTrialCount, runResearch } from "../../src/index.js";
 import { type AgentMutatorOptions, createAgentMutator } from "../../src/mutators/agent-mutator.js";
 import type { Proposal } from "../../src/spec/mutator.js";
-import type { TokenUsage } from "../../src/spec/records.js";
+import type { AgentCliSpec, FakeServerHandle } from "../fixtures/agent-clis/cli-specs.js";
 import { proposeOptions } from "../fixtures/llm/scripted.js";
 import {
   createAgentHome,
@@ -24,27 +24,6 @@ import { gitSync } from "./repository.js";
  * server each failing the proposal with a reason of their own (never the proposal's timeout); a 300 KB prompt;
  * and no process of the agent's left once a proposal is over.
  */
-
-export interface FakeServerHandle {
-  baseURL: string;
-  /** The raw bodies of the requests that reached it. */
-  bodies(): string[];
-  close(): Promise<void>;
-}
-
-export interface AgentCliSpec {
-  preset: "claude-code" | "codex" | "qwen-code";
-  /** A fake model server that accepts `key` and scripts a conversation that raises `x` in params.json by one. */
-  startServer(key: string): Promise<FakeServerHandle>;
-  /** The environment that hands `key` to the agent. */
-  keyEnv(key: string): Record<string, string>;
-  model: string;
-  prices?: AgentMutatorOptions["prices"];
-  /** The usage and cost the ledger must show for the one proposal of the fake conversation. */
-  expected: { usage: TokenUsage; costUsd: number };
-  badKeyError: RegExp;
-  unreachableError: RegExp;
-}
 
 const markerVariable = "AGENT_CLI_TEST_MARKER";
 // The proposal's own limit: a failure that only ends here did not fail fast.
