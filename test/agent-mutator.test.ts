@@ -345,6 +345,43 @@ describe("the presets, run against a fake program of the same name", () => {
   });
 });
 
+describe("the agent's usage and cost", () => {
+  const path = () => `${bin}${delimiter}${process.env.PATH}`;
+  const usage = { inputTokens: 4000, outputTokens: 500, cachedInputTokens: 3000 };
+
+  it("records the tokens and the cost the agent reports", async () => {
+    const mutator = createAgentMutator({
+      preset: "claude-code",
+      instructions: "x",
+      env: { PATH: path(), FAKE_AGENT_MODE: "claude-json" },
+    });
+    const proposal = await mutator.propose(proposeOptions(directory, { scope }));
+    expect(proposal).toMatchObject({
+      type: "edit",
+      description: "raise x to 2",
+      usage,
+      costUsd: 0.25,
+      metadata: { model: "claude-sonnet-4-5", costSource: "agent" },
+    });
+  });
+
+  it("prices the tokens with the user's prices when they name the model", async () => {
+    const mutator = createAgentMutator({
+      preset: "claude-code",
+      instructions: "x",
+      prices: { "claude-sonnet-4-5": { inputPerMTok: 2, outputPerMTok: 10, cachedInputPerMTok: 0.1 } },
+      env: { PATH: path(), FAKE_AGENT_MODE: "claude-json" },
+    });
+    const proposal = await mutator.propose(proposeOptions(directory, { scope }));
+    expect(proposal).toMatchObject({ usage, metadata: { costSource: "estimate", costEstimated: false } });
+    // 1000 uncached at $2/M, 3000 cached at $0.1/M, 500 output at $10/M.
+    expect(proposal.type !== "exhausted" && proposal.costUsd).toBeCloseTo(
+      (2000 + 300 + 5000) / 1_000_000,
+      12,
+    );
+  });
+});
+
 describe("scripts/install-agent-clis.sh", () => {
   it("pins the versions the presets were checked with, and their minimums", () => {
     const script = fileURLToPath(new URL("../scripts/install-agent-clis.sh", import.meta.url));

@@ -317,18 +317,22 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
     }
   }
 
-  /** The usage and cost of a proposal: the agent's own cost when it reports one, else an estimate. */
+  /**
+   * The usage and cost of a proposal. The cost: from the user's `prices` when they price the model, else the
+   * agent's own figure when it reports one, else the built-in price table's estimate.
+   */
   function account(report: AgentReport) {
     const model = report.model ?? config.model;
     const estimate =
-      report.usage && report.costUsd === undefined && model
+      report.usage && model
         ? estimateCost({
             modelId: model,
             usage: report.usage,
             ...(config.prices ? { prices: config.prices } : {}),
           })
         : undefined;
-    const costUsd = report.costUsd ?? estimate?.costUsd;
+    const useAgent = report.costUsd !== undefined && (estimate === undefined || estimate.estimated);
+    const costUsd = useAgent ? report.costUsd : estimate?.costUsd;
     return {
       cost: {
         ...(report.usage ? { usage: report.usage } : {}),
@@ -336,8 +340,8 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
       },
       metadata: {
         ...(model ? { model } : {}),
-        ...(report.costUsd !== undefined ? { costSource: "agent" } : {}),
-        ...(estimate
+        ...(useAgent ? { costSource: "agent" } : {}),
+        ...(!useAgent && estimate
           ? { costSource: "estimate", priceKey: estimate.priceKey, costEstimated: estimate.estimated }
           : {}),
       },

@@ -39,6 +39,7 @@ export async function checkAgentVersion(options: {
     { ...options.command, argv: [program, "--version"] },
     { abortSignal: options.abortSignal, timeoutMs: 30_000, killGraceMs: 1_000 },
   );
+  options.abortSignal.throwIfAborted();
   if (result.startError) return {};
   const version = parseVersion(result.stdout) ?? parseVersion(result.outputTail);
   if (!version) {

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,10 +113,4 @@ export function readX(text: string): number | undefined {
 export function largeText(size: number, marker: string): string {
   const line = "Background note: nothing in this paragraph changes the task.\n";
   return `${line.repeat(Math.ceil(size / line.length)).slice(0, size - marker.length - 1)}\n${marker}`;
-}
-
-/** Writes `text` to `file` and returns the file, for instructions too long to pass any other way. */
-export function writeInstructions(file: string, text: string): string {
-  writeFileSync(file, text);
-  return file;
 }
