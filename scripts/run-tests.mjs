@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs the TypeScript tests (vitest) and the Python tests of the nanochat example (pytest), then prints one
 // closing line with the totals. Without a Python environment (.venv) the Python tests are skipped with a
-// notice, except under CI, where a missing environment is a failure: they must never be skipped silently.
+// notice, except under CI, where a missing environment is a failure: they must never be skipped silently. The
+// same holds for the coding-agent CLIs of the agent proposer's end-to-end tests (scripts/install-agent-clis.sh):
+// their test files skip without them, and say so here too.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,6 +47,21 @@ if (extra.length > 0) {
   failed += 1;
 } else {
   console.log("Python tests skipped: no .venv here (run scripts/setup-python.sh to include them).");
+}
+
+if (extra.length === 0) {
+  const listed = spawnSync("bash", ["scripts/install-agent-clis.sh", "list"], { encoding: "utf8" });
+  const missing = (listed.stdout ?? "")
+    .trim()
+    .split("\n")
+    .filter((line) => line.endsWith(" missing"))
+    .map((line) => line.split(" ").slice(1, 3).join("@"));
+  if (missing.length > 0 && process.env.CI) {
+    console.error(`Agent CLIs missing: ${missing.join(", ")} (CI must run their tests: scripts/install-agent-clis.sh).`);
+    failed += 1;
+  } else if (missing.length > 0) {
+    console.log(`Agent CLI tests skipped: ${missing.join(", ")} not installed (run scripts/install-agent-clis.sh).`);
+  }
 }
 
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

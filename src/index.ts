@@ -26,7 +26,14 @@ export {
   isWallTimeOver,
 } from "./loop/stop-conditions.js";
 export { type AgentMutatorOptions, createAgentMutator, parseAgentOutput } from "./mutators/agent-mutator.js";
-export { type AgentPreset, type AgentPresetName, agentPresets } from "./mutators/agent-presets.js";
+export type { AgentOutputFormat } from "./mutators/agent-output.js";
+export {
+  type AgentInvocation,
+  type AgentInvocationSettings,
+  type AgentPreset,
+  type AgentPresetName,
+  agentPresets,
+} from "./mutators/agent-presets.js";
 export { createMutatorFromLlmConfig, type MutatorConfig } from "./mutators/llm-config.js";
 export type { LlmModelSpec, RetrySettings } from "./mutators/llm-model.js";
 export {

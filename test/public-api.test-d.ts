@@ -1,6 +1,8 @@
 // Type tests of the API users write against; checked by `tsc` (npm run typecheck).
 import { expectTypeOf } from "vitest";
 import {
+  type AgentMutatorOptions,
+  agentPresets,
   createSlurmRunner,
   defineConfig,
   defineMutator,
@@ -123,3 +125,19 @@ defineConfig({
   mutator: { patchez: "patches" },
   scope: { editable: ["x"] },
 });
+// The agent proposer's options, as a config file holds them.
+defineConfig({
+  runner: { command: "python train.py" },
+  objective: { metric: "val_bpb", direction: "minimize" },
+  mutator: {
+    agent: { preset: "qwen-code", baseURL: "http://127.0.0.1:8000/v1", instructions: "program.md" },
+  },
+  scope: { editable: ["train.py"] },
+});
+expectTypeOf<AgentMutatorOptions["preset"]>().toEqualTypeOf<
+  "claude-code" | "codex" | "qwen-code" | "aider" | undefined
+>();
+expectTypeOf(agentPresets.codex.minimumVersion).toEqualTypeOf<string>();
+// @ts-expect-error cursor is not a preset
+const unknownPreset: AgentMutatorOptions = { preset: "cursor", instructions: "x" };
+void unknownPreset;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { createAgentMutator, parseAgentOutput } from "./agent-mutator.js";
 import { agentPresets } from "./agent-presets.js";
+import { compareVersions } from "./agent-version.js";
 
 describe("parseAgentOutput", () => {
   it("takes the last DESCRIPTION line, with markdown around it, and the rationale", () => {
@@ -35,17 +36,68 @@ describe("createAgentMutator options", () => {
     expect(createAgentMutator({ command: ["my-agent"], instructions: "x" }).name).toBe("agent:my-agent");
   });
 
-  it("keeps aider from committing and from writing its history into the worktree", () => {
-    const aider = agentPresets.aider.command;
-    expect(aider).toEqual(expect.arrayContaining(["--no-git", "--no-auto-commits", "--yes-always"]));
-    expect(aider[aider.indexOf("--chat-history-file") + 1]).toMatch(/^\{tempDirectory\}/);
-    expect(aider[aider.indexOf("--input-history-file") + 1]).toMatch(/^\{tempDirectory\}/);
-    expect(aider[agentPresets.aider.argumentsAt]).toBe("{files}");
-    expect(agentPresets.codex.command[agentPresets.codex.argumentsAt]).toBe("-");
-    expect(agentPresets["claude-code"].command.slice(0, agentPresets["claude-code"].argumentsAt)).toEqual([
-      "claude",
-      "-p",
-      "{prompt}",
-    ]);
+  it("rejects a base URL that is not one and a negative retry count", () => {
+    expect(() =>
+      createAgentMutator({ preset: "codex", baseURL: "localhost:8000", instructions: "x" }),
+    ).toThrow(/`baseURL`/);
+    expect(() => createAgentMutator({ preset: "codex", maxRetries: -1, instructions: "x" })).toThrow(
+      /`maxRetries`/,
+    );
+  });
+});
+
+describe("agentPresets", () => {
+  const settings = {
+    model: undefined,
+    baseURL: undefined,
+    maxRetries: 2,
+    connectTimeoutMs: 30_000,
+    env: {},
+    promptFile: "/scratch/prompt.md",
+    tempDirectory: "/scratch",
+    editableFiles: async () => ["params.json"],
+  };
+
+  it("keeps aider from committing and from writing its history into the worktree", async () => {
+    const { args, trailingArgs, promptOnStdin } = await agentPresets.aider.invocation(settings);
+    expect(args).toEqual(expect.arrayContaining(["--no-git", "--no-auto-commits", "--yes-always"]));
+    expect(args[args.indexOf("--message-file") + 1]).toBe("/scratch/prompt.md");
+    expect(args[args.indexOf("--chat-history-file") + 1]).toMatch(/^\/scratch\//);
+    expect(args[args.indexOf("--input-history-file") + 1]).toMatch(/^\/scratch\//);
+    expect(trailingArgs).toEqual(["params.json"]);
+    expect(promptOnStdin).toBe(false);
+  });
+
+  it("passes every prompt but aider's on standard input, where its size has no limit", async () => {
+    for (const name of ["claude-code", "codex", "qwen-code"] as const) {
+      const invocation = await agentPresets[name].invocation(settings);
+      expect(invocation.promptOnStdin).toBe(true);
+      expect(invocation.args.join(" ")).not.toContain("/scratch/prompt.md");
+    }
+    expect((await agentPresets.codex.invocation(settings)).trailingArgs).toEqual(["-"]);
+  });
+
+  it("bounds each agent's retries and its wait for a server to answer", async () => {
+    const tight = { ...settings, maxRetries: 1, connectTimeoutMs: 5_000, baseURL: "http://127.0.0.1:1/v1" };
+    expect((await agentPresets["claude-code"].invocation(tight)).env).toMatchObject({
+      CLAUDE_CODE_MAX_RETRIES: "1",
+      API_TIMEOUT_MS: "5000",
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:1/v1",
+    });
+    expect((await agentPresets["qwen-code"].invocation(tight)).env).toMatchObject({
+      QWEN_CODE_API_TIMEOUT_MS: "5000",
+    });
+    expect((await agentPresets.codex.invocation(tight)).args).toEqual(
+      expect.arrayContaining(["model_providers.autoresearch.request_max_retries=1"]),
+    );
+    expect(agentPresets["qwen-code"].stopWhenSilent).toBe(true);
+  });
+
+  it("states a minimum version no newer than the one each was checked with", () => {
+    for (const preset of Object.values(agentPresets)) {
+      expect(preset.minimumVersion).toMatch(/^\d+\.\d+\.\d+$/);
+      if (preset.checkedVersion)
+        expect(compareVersions(preset.minimumVersion, preset.checkedVersion)).toBeLessThanOrEqual(0);
+    }
   });
 });

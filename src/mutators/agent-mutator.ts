@@ -2,7 +2,6 @@ import type { Dirent } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
-import { execa } from "execa";
 import picomatch from "picomatch";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
@@ -10,34 +9,58 @@ import { parseOptions } from "../errors/format-zod-error.js";
 import { findProgram } from "../runners/find-program.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
 import type { PreflightOptions } from "../spec/preflight.js";
+import { buildAgentEnvironment } from "./agent-environment.js";
+import { type AgentReport, createAgentOutputReader } from "./agent-output.js";
 import { type AgentPresetName, agentPresets } from "./agent-presets.js";
+import { type AgentCommand, runAgentProcess } from "./agent-process.js";
+import { type AgentVersionCheck, checkAgentVersion } from "./agent-version.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
-import { instructionsSchema, prepareProposalPrompt, readInstructions } from "./prompt-context.js";
+import { estimateCost, modelPriceSchema } from "./pricing.js";
+import {
+  instructionsSchema,
+  prepareProposalPrompt,
+  promptLimitsSchema,
+  readInstructions,
+} from "./prompt-context.js";
 
 const agentMutatorOptionsSchema = z
   .strictObject({
-    /** A built-in command line: `claude-code`, `codex` or `aider`. */
-    preset: z.enum(["claude-code", "codex", "aider"]).optional(),
+    /** A built-in command line: `claude-code`, `codex`, `qwen-code` or `aider`. */
+    preset: z.enum(["claude-code", "codex", "qwen-code", "aider"]).optional(),
     /** A command template instead of a preset, e.g. `["my-agent", "--task", "{prompt}"]`. */
     command: z.array(z.string()).min(1).optional(),
     /** How the prompt reaches a `command`; default: as placed by its placeholders, else on standard input. */
     promptVia: z.enum(["stdin", "argument"]).optional(),
+    /** How a `command`'s standard output is read; default `text` (presets know their own). */
+    output: z.enum(["text", "claude-stream-json", "codex-json", "qwen-stream-json"]).optional(),
     /** A file such as `program.md` (relative to the researched directory), or the instructions themselves. */
     instructions: instructionsSchema,
     instructionsDirectory: z.string().min(1).optional(),
     /** The agent's model, passed with the preset's model flag (or as `{model}` in a command template). */
     model: z.string().min(1).optional(),
+    /** The model server a preset uses instead of the agent's default (see docs/llm-proposers.md). */
+    baseURL: z.url({ protocol: /^https?$/ }).optional(),
     /** More arguments for a preset, e.g. `["--max-turns", "30"]`. */
     extraArgs: z.array(z.string()).optional(),
-    /** Extra environment for the agent, on top of this process's. */
+    /** Variables set for the agent; they win over everything else. */
     env: z.record(z.string(), z.string()).optional(),
+    /** Names of more variables passed through from this process (a trailing `*` matches a prefix). */
+    inheritEnv: z.array(z.string().min(1)).optional(),
+    /** Retries of a failed model request before the proposal fails; default 2. */
+    maxRetries: z.number().int().nonnegative().max(20).optional(),
+    /** How long a model server may take to start answering a request; default 30 s. */
+    connectTimeoutMs: z.number().int().positive().optional(),
     /** The agent is stopped (its whole process group) after this long; default 30 minutes. */
     timeoutMs: z.number().int().positive().optional(),
     /** Between SIGTERM and SIGKILL; default 5 s. */
     killGraceMs: z.number().int().nonnegative().optional(),
+    /** Prices per million tokens by model id, for agents that report tokens but no cost. */
+    prices: z.record(z.string(), modelPriceSchema).optional(),
     /** The mutator's name in records; default `agent:<preset or command>`. */
     name: z.string().min(1).optional(),
     keptDiffs: z.number().int().nonnegative().optional(),
+    /** Bounds on the prompt's parts, in characters (see `PromptLimits`); the prompt has no other size limit. */
+    promptLimits: promptLimitsSchema.optional(),
   })
   .refine((options) => (options.preset === undefined) !== (options.command === undefined), {
     message: "expected exactly one of `preset` or `command`",
@@ -46,6 +69,7 @@ const agentMutatorOptionsSchema = z
 
 /** Options of `createAgentMutator`. */
 export type AgentMutatorOptions = z.input<typeof agentMutatorOptionsSchema>;
+type AgentMutatorConfig = z.output<typeof agentMutatorOptionsSchema>;
 
 const descriptionLine = /^[\s>*_`#-]*DESCRIPTION[*_`]*\s*[:：][\s*_`]*(.+?)[\s*_`]*$/gim;
 const rationaleLine = /^[\s>*_`#-]*RATIONALE[*_`]*\s*[:：][\s*_`]*(.+?)[\s*_`]*$/gim;
@@ -101,29 +125,104 @@ function tail(text: string, lines = 20): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+interface Scratch {
+  promptFile: string;
+  tempDirectory: string;
+  text: string;
+  directory: string;
+  scope: Scope;
+}
+
+/** The command line of one proposal, from the preset or the template. */
+async function buildCommand(
+  config: AgentMutatorConfig,
+  env: Record<string, string>,
+  scratch: Scratch,
+): Promise<AgentCommand> {
+  const cwd = resolve(scratch.directory);
+  const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
+  if (preset) {
+    const invocation = await preset.invocation({
+      model: config.model,
+      baseURL: config.baseURL,
+      maxRetries: config.maxRetries ?? 2,
+      connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
+      env,
+      promptFile: scratch.promptFile,
+      tempDirectory: scratch.tempDirectory,
+      editableFiles: () => editableFiles(scratch.directory, scratch.scope),
+    });
+    return {
+      argv: [
+        preset.program,
+        ...invocation.args,
+        ...(config.extraArgs ?? []),
+        ...(invocation.trailingArgs ?? []),
+      ],
+      cwd,
+      // The user's own values win over the preset's.
+      env: { ...env, ...invocation.env, ...config.env },
+      ...(invocation.promptOnStdin ? { stdin: scratch.text } : {}),
+    };
+  }
+  const template = [...(config.command as string[]), ...(config.extraArgs ?? [])];
+  const placesPrompt = template.some((part) => part.includes("{prompt}") || part.includes("{promptFile}"));
+  const viaStdin = config.promptVia === "stdin" || (config.promptVia === undefined && !placesPrompt);
+  const files = template.includes("{files}") ? await editableFiles(scratch.directory, scratch.scope) : [];
+  const argv = template.flatMap((part) =>
+    part === "{files}"
+      ? files
+      : [
+          part
+            .replaceAll("{promptFile}", scratch.promptFile)
+            .replaceAll("{tempDirectory}", scratch.tempDirectory)
+            .replaceAll("{model}", config.model ?? "")
+            .replaceAll("{prompt}", scratch.text),
+        ],
+  );
+  return { argv, cwd, env, ...(viaStdin ? { stdin: scratch.text } : {}) };
+}
+
 /**
- * A proposer that runs a coding-agent CLI (Claude Code, Codex CLI, aider, or any command) in the trial worktree
- * with the same prompt the LLM proposer gets. The agent edits files; the loop reads what changed from git. The
- * description is the agent's last `DESCRIPTION:` line (it is asked for one), else its last line of output. The
- * agent runs in its own process group, which is killed on timeout or abort.
+ * A proposer that runs a coding-agent CLI (Claude Code, Codex, Qwen Code, aider, or any command) in the trial
+ * worktree with the same prompt the LLM proposer gets. The agent edits files; the loop reads what changed from git.
+ * The description is the agent's last `DESCRIPTION:` line (it is asked for one), else its last line of output.
+ * The tokens and cost the agent reports are recorded with the proposal. The agent runs with an environment built
+ * from an allowlist, in its own process group, which is killed on timeout, abort, or a failure it cannot recover
+ * from (a refused key, an unreachable server); nothing it started outlives the proposal.
  */
 export function createAgentMutator(options: AgentMutatorOptions): Mutator {
   const parsed = parseOptions(agentMutatorOptionsSchema, options);
   const config = parsed;
   const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
-  const template = preset ? [...preset.command] : [...(config.command as string[])];
-  if (preset) {
-    const added = [...(config.model ? preset.modelArguments(config.model) : []), ...(config.extraArgs ?? [])];
-    template.splice(preset.argumentsAt, 0, ...added);
-  } else if (config.extraArgs) {
-    template.push(...config.extraArgs);
-  }
-  const placesPrompt = template.some((part) => part.includes("{prompt}") || part.includes("{promptFile}"));
-  const viaStdin = config.promptVia === "stdin" || (config.promptVia === undefined && !placesPrompt);
-  const program = template[0] as string;
+  const program = preset?.program ?? (config.command?.[0] as string);
+  const agentName = config.preset ?? program;
   const timeoutMs = config.timeoutMs ?? 30 * 60_000;
   const killGraceMs = config.killGraceMs ?? 5_000;
-  const name = config.name ?? `agent:${config.preset ?? program}`;
+  const maxRetries = config.maxRetries ?? 2;
+  const connectTimeoutMs = config.connectTimeoutMs ?? 30_000;
+  const name = config.name ?? `agent:${agentName}`;
+  let versionCheck: Promise<AgentVersionCheck> | undefined;
+
+  async function checkVersion(env: Record<string, string>, cwd: string, signal: AbortSignal) {
+    if (!preset) return {};
+    versionCheck ??= checkAgentVersion({
+      command: { cwd, env },
+      program: preset.program,
+      minimumVersion: preset.minimumVersion,
+      install: preset.install,
+      abortSignal: signal,
+    }).then((check) => {
+      if (check.warning) process.emitWarning(check.warning, { code: "AUTORESEARCH_AGENT_VERSION" });
+      return check;
+    });
+    try {
+      return await versionCheck;
+    } catch (error) {
+      versionCheck = undefined;
+      throw error;
+    }
+  }
 
   async function propose(request: ProposeOptions): Promise<Proposal> {
     const signal = request.abortSignal;
@@ -137,93 +236,118 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
       instructions,
       finish: "description-line",
       ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
+      ...(config.promptLimits ? { limits: config.promptLimits } : {}),
     });
     const text = `${system}\n\n${prompt}\n`;
-    const scratch = await mkdtemp(join(tmpdir(), "autoresearch-agent-"));
-    const secrets = collectSecrets(Object.values(config.env ?? {}));
+    const env = buildAgentEnvironment({
+      provider: preset?.providerEnvironment ?? [],
+      inherit: config.inheritEnv ?? [],
+      env: config.env ?? {},
+    });
+    // Credentials by name (`*_API_KEY`, `*_TOKEN`, …) among what the agent gets; a version or a path is not one.
+    const secrets = collectSecrets([], env);
+    const tempDirectory = await mkdtemp(join(tmpdir(), "autoresearch-agent-"));
     try {
-      const promptFile = join(scratch, "prompt.md");
+      const promptFile = join(tempDirectory, "prompt.md");
       await writeFile(promptFile, text);
-      const files = template.includes("{files}") ? await editableFiles(request.directory, request.scope) : [];
-      const argv = template.flatMap((part) =>
-        part === "{files}"
-          ? files
-          : [
-              part
-                .replaceAll("{promptFile}", promptFile)
-                .replaceAll("{tempDirectory}", scratch)
-                .replaceAll("{model}", config.model ?? "")
-                .replaceAll("{prompt}", text),
-            ],
-      );
-      const started = Date.now();
-      const child = execa(argv[0] as string, argv.slice(1), {
-        cwd: resolve(request.directory),
-        env: { ...config.env },
-        // Its own process group, so a timeout or abort kills whatever the agent started too.
-        detached: true,
-        reject: false,
-        all: true,
-        stripFinalNewline: false,
-        ...(viaStdin ? { input: text } : { stdin: "ignore" as const }),
+      const command = await buildCommand(config, env, {
+        promptFile,
+        tempDirectory,
+        text,
+        directory: request.directory,
+        scope: request.scope,
       });
-      let timedOut = false;
-      let forceTimer: NodeJS.Timeout | undefined;
-      const stop = () => {
-        if (child.pid === undefined || forceTimer) return;
-        const kill = (killSignal: NodeJS.Signals) => {
-          try {
-            process.kill(-(child.pid as number), killSignal);
-          } catch {
-            // Already gone.
-          }
-        };
-        kill("SIGTERM");
-        forceTimer = setTimeout(() => kill("SIGKILL"), killGraceMs);
-      };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        stop();
-      }, timeoutMs);
-      signal.addEventListener("abort", stop, { once: true });
-      const result = await child;
-      clearTimeout(timer);
-      clearTimeout(forceTimer);
-      signal.removeEventListener("abort", stop);
-      const durationMs = Date.now() - started;
+      const version = await checkVersion(command.env as Record<string, string>, command.cwd, signal);
+      const reader = createAgentOutputReader(preset?.output ?? config.output ?? "text", { maxRetries });
+      const result = await runAgentProcess(command, {
+        abortSignal: signal,
+        timeoutMs,
+        killGraceMs,
+        onLine: (line, stream) => (stream === "stdout" ? reader.readLine(line) : undefined),
+        ...(preset?.stopWhenSilent
+          ? {
+              silenceLimit: {
+                ms: connectTimeoutMs,
+                reason: `it printed nothing for ${connectTimeoutMs / 1000} s: its model server does not answer (unreachable, or slower to start answering than \`connectTimeoutMs\`).`,
+              },
+            }
+          : {}),
+      });
       if (signal.aborted) throw signal.reason;
-
-      const output = typeof result.all === "string" ? result.all : "";
-      const stdout = typeof result.stdout === "string" ? result.stdout : "";
-      const metadata = { agent: config.preset ?? program, exitCode: result.exitCode ?? null, durationMs };
+      const report = reader.report(result.stdout);
+      const accounting = account(report);
+      const metadata = {
+        agent: agentName,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        ...(version.version ? { agentVersion: version.version } : {}),
+        ...(version.warning ? { versionWarning: version.warning } : {}),
+        ...accounting.metadata,
+      };
       const fail = (error: string): Proposal => ({
         type: "failed",
         error: redactSecrets(error, secrets),
-        metadata,
+        ...accounting.cost,
+        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
       });
-      if (timedOut) {
-        return fail(
-          `The agent \`${program}\` timed out after ${timeoutMs} ms. Its last output:\n${tail(output)}`,
-        );
-      }
-      if ((result as { code?: string }).code === "ENOENT") {
+      const output = `Its last output:\n${tail(result.outputTail)}`;
+      if (result.startError) {
+        if (result.startError.code !== "ENOENT") {
+          return fail(`The agent \`${program}\` could not be started: ${result.startError.message}`);
+        }
         const hint = preset ? ` Install it with \`${preset.install}\`.` : "";
         return fail(`The agent \`${program}\` was not found on PATH.${hint}`);
       }
-      if (result.failed || result.exitCode !== 0) {
+      if (result.stoppedBecause)
+        return fail(`The agent \`${program}\` was stopped: ${result.stoppedBecause}`);
+      if (result.timedOut) return fail(`The agent \`${program}\` timed out after ${timeoutMs} ms. ${output}`);
+      if (report.error) return fail(`The agent \`${program}\` failed: ${tail(report.error, 10)}`);
+      if (result.exitCode !== 0) {
         const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
-        return fail(`The agent \`${program}\` ${how}. Its last output:\n${tail(output)}`);
+        return fail(`The agent \`${program}\` ${how}. ${output}`);
       }
-      const { description, rationale } = parseAgentOutput(stdout);
+      const { description, rationale } = parseAgentOutput(report.text);
       return {
         type: "edit",
         description: redactSecrets(description, secrets),
         ...(rationale ? { rationale: redactSecrets(rationale, secrets) } : {}),
-        metadata,
+        ...accounting.cost,
+        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
       };
     } finally {
-      await rm(scratch, { recursive: true, force: true });
+      await rm(tempDirectory, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The usage and cost of a proposal. The cost: from the user's `prices` when they price the model, else the
+   * agent's own figure when it reports one, else the built-in price table's estimate.
+   */
+  function account(report: AgentReport) {
+    const model = report.model ?? config.model;
+    const estimate =
+      report.usage && model
+        ? estimateCost({
+            modelId: model,
+            usage: report.usage,
+            ...(config.prices ? { prices: config.prices } : {}),
+          })
+        : undefined;
+    const useAgent = report.costUsd !== undefined && (estimate === undefined || estimate.estimated);
+    const costUsd = useAgent ? report.costUsd : estimate?.costUsd;
+    return {
+      cost: {
+        ...(report.usage ? { usage: report.usage } : {}),
+        ...(costUsd === undefined ? {} : { costUsd }),
+      },
+      metadata: {
+        ...(model ? { model } : {}),
+        ...(useAgent ? { costSource: "agent" } : {}),
+        ...(!useAgent && estimate
+          ? { costSource: "estimate", priceKey: estimate.priceKey, costEstimated: estimate.estimated }
+          : {}),
+      },
+    };
   }
 
   // The agent's CLI must be installed and the instructions readable before the baseline.

@@ -17,14 +17,13 @@ import {
 } from "./llm-model.js";
 import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
 import { createWorkspaceTools, type WorkspaceToolState } from "./llm-tools.js";
-import { estimateCost } from "./pricing.js";
-import { instructionsSchema, prepareProposalPrompt, readInstructions } from "./prompt-context.js";
-
-const priceSchema = z.strictObject({
-  inputPerMTok: z.number().nonnegative(),
-  outputPerMTok: z.number().nonnegative(),
-  cachedInputPerMTok: z.number().nonnegative().optional(),
-});
+import { estimateCost, modelPriceSchema } from "./pricing.js";
+import {
+  instructionsSchema,
+  prepareProposalPrompt,
+  promptLimitsSchema,
+  readInstructions,
+} from "./prompt-context.js";
 
 const endpointSchema = z.strictObject({
   baseURL: z.string().url(),
@@ -81,32 +80,16 @@ export const llmMutatorOptionsSchema = z.strictObject({
     })
     .optional(),
   /** Prices per million tokens by model id; they win over the built-in estimates. */
-  prices: z.record(z.string(), priceSchema).optional(),
+  prices: z.record(z.string(), modelPriceSchema).optional(),
   /** How many kept trials' diffs the prompt shows; default 3. */
   keptDiffs: z.number().int().nonnegative().optional(),
   /** Bounds on the prompt's parts, in characters (see `PromptLimits`). */
-  promptLimits: z
-    .strictObject({
-      instructionsChars: positiveInteger.optional(),
-      bestTrials: z.number().int().nonnegative().optional(),
-      recentTrials: z.number().int().nonnegative().optional(),
-      olderHistoryChars: z.number().int().nonnegative().optional(),
-      diffChars: positiveInteger.optional(),
-      diffsTotalChars: z.number().int().nonnegative().optional(),
-      logTailChars: positiveInteger.optional(),
-    })
-    .optional(),
+  promptLimits: promptLimitsSchema.optional(),
 });
 
 /** Options of `createLlmMutator`. */
 export type LlmMutatorOptions = z.input<typeof llmMutatorOptionsSchema>;
 export type { OpenAICompatibleEndpoint };
-
-function stripUndefined<T extends Record<string, unknown>>(
-  value: T,
-): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as never;
-}
 
 function toTokenUsage(usage: LanguageModelUsage | undefined): TokenUsage | undefined {
   if (!usage) return undefined;
@@ -170,7 +153,7 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
       instructions,
       finish: "tool",
       ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
-      ...(config.promptLimits ? { limits: stripUndefined(config.promptLimits) } : {}),
+      ...(config.promptLimits ? { limits: config.promptLimits } : {}),
     });
 
     const ai = await import("ai");

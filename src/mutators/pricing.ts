@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { TokenUsage } from "../spec/records.js";
 
 /** What a model costs, in US dollars per million tokens. */
@@ -7,6 +8,13 @@ export interface ModelPrice {
   /** Input tokens served from the provider's cache; the input price when absent. */
   cachedInputPerMTok?: number | undefined;
 }
+
+/** The options' shape of a price (`prices` of the LLM and agent proposers). */
+export const modelPriceSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cachedInputPerMTok: z.number().nonnegative().optional(),
+});
 
 /**
  * List prices of common models, in USD per million tokens, as published by the providers in late 2025.

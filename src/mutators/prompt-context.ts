@@ -18,6 +18,20 @@ export const instructionsSchema = z.union([
   z.strictObject({ text: z.string().min(1) }),
 ]);
 
+const positiveInteger = z.number().int().positive();
+const count = z.number().int().nonnegative();
+
+/** Options' shape of the bounds on the prompt's parts, in characters (see `PromptLimits`). */
+export const promptLimitsSchema = z.strictObject({
+  instructionsChars: positiveInteger.optional(),
+  bestTrials: count.optional(),
+  recentTrials: count.optional(),
+  olderHistoryChars: count.optional(),
+  diffChars: positiveInteger.optional(),
+  diffsTotalChars: count.optional(),
+  logTailChars: positiveInteger.optional(),
+});
+
 /** The user's instructions: a file (`program.md`, read relative to the researched directory) or the text itself. */
 export type Instructions = z.infer<typeof instructionsSchema>;
 
@@ -70,7 +84,7 @@ export interface ProposalPromptOptions {
   finish: "tool" | "description-line";
   /** How many kept trials' diffs to show (most recent first). */
   keptDiffs?: number;
-  limits?: Partial<PromptLimits>;
+  limits?: z.output<typeof promptLimitsSchema>;
 }
 
 /** Gathers what `buildProposalPrompt` needs from the loop's propose options (reading diffs) and builds the prompt. */
@@ -102,6 +116,10 @@ export async function prepareProposalPrompt(options: ProposalPromptOptions): Pro
     ...(repair ? { repair } : {}),
     ...(propose.running === undefined ? {} : { running: propose.running }),
     finish: options.finish,
-    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.limits ? { limits: definedLimits(options.limits) } : {}),
   });
+}
+
+function definedLimits(limits: z.output<typeof promptLimitsSchema>): Partial<PromptLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
 }

@@ -15,6 +15,7 @@ import {
   registerProcessGroup,
   releaseProcessGroup,
 } from "./process-group.js";
+import { settlesWithin } from "./settles-within.js";
 
 // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so longer ones are refused.
 export const maxTimerMs = 2_147_483_647;
@@ -227,19 +228,6 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
       return runResult;
     },
   };
-}
-
-/** Whether `promise` settles within `ms`; the timer does not outlive the answer. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function spawn(file: string, args: string[], directory: string, env: Record<string, string>) {
