@@ -19,3 +19,4 @@ export type {
   TrialStatus,
 } from "./records.js";
 export type { Runner, RunOptions } from "./runner.js";
+export type { SandboxMount, SandboxPolicy } from "./sandbox.js";

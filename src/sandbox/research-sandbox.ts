@@ -1,0 +1,179 @@
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
+import type { SandboxMount, SandboxPolicy } from "../spec/sandbox.js";
+import { type BubblewrapSupport, bubblewrapInstallHint, detectBubblewrap } from "./bubblewrap.js";
+import { agentEnvironmentAllowlist, baseEnvironmentAllowlist } from "./sandbox-environment.js";
+import type { SandboxSettings } from "./sandbox-options.js";
+
+/** Credentials kept in the home folder; hidden from experiments and agents even though the rest is readable. */
+export const hiddenHomePaths: readonly string[] = [
+  ".ssh",
+  ".aws",
+  ".azure",
+  ".config/gcloud",
+  ".kube",
+  ".docker",
+  ".gnupg",
+  ".password-store",
+  ".config/gh",
+  ".config/hub",
+  ".netrc",
+  ".git-credentials",
+  ".npmrc",
+  ".pypirc",
+  ".vault-token",
+];
+
+/** The accelerator device nodes present on this machine (NVIDIA, AMD, DRM). */
+export function gpuDevices(): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/dev");
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((name) => name.startsWith("nvidia") || name === "dri" || name === "kfd")
+    .map((name) => `/dev/${name}`)
+    .sort();
+}
+
+export interface ResearchSandboxPaths {
+  /** The researched directory in the user's checkout: its `.autoresearch/` holds the state of every tag. */
+  researchedDirectory: string;
+  /** The trial worktree's root (its `.git` file points into the shared repository). */
+  worktree: string;
+  /** The researched directory inside the worktree: the only place experiments and agents may write. */
+  trialDirectory: string;
+}
+
+/** The policies of one research, and what to tell the user about them. */
+export interface ResearchSandbox {
+  /** For experiments, without the protected files (see {@link runPolicy}); `undefined` when the sandbox is off. */
+  experiment: SandboxPolicy | undefined;
+  /** For coding agents. */
+  agent: SandboxPolicy | undefined;
+  /** One line for the research-start warnings and the report, when the research is not confined. */
+  notice: string | undefined;
+  /** What confines this research: `bubblewrap <version>`, `unsandboxed: <why>`, or `off`. */
+  summary: string;
+}
+
+export interface PrepareResearchSandboxOptions {
+  /** The runners of the research: a runner that does not apply the policy leaves its runs unconfined. */
+  runners: readonly { name: string; appliesSandbox?: boolean }[];
+  detect?: () => Promise<BubblewrapSupport>;
+  home?: string;
+  devices?: readonly string[];
+}
+
+function resolvePath(path: string, base: string, home: string): string {
+  if (path === "~") return home;
+  if (path.startsWith("~/")) return join(home, path.slice(2));
+  return isAbsolute(path) ? resolve(path) : resolve(base, path);
+}
+
+/**
+ * Builds the sandbox policies of a research from its settings: writable, the trial directory (and declared
+ * caches); read-only, the rest of the worktree, its `.git` file and everything else; hidden, every tag's state
+ * folder and the home folder's credentials. Throws a ConfigurationError when `required` cannot be met.
+ */
+export async function prepareResearchSandbox(
+  settings: SandboxSettings | undefined,
+  paths: ResearchSandboxPaths,
+  options: PrepareResearchSandboxOptions,
+): Promise<ResearchSandbox> {
+  if (settings === undefined)
+    return { experiment: undefined, agent: undefined, notice: undefined, summary: "off" };
+  const support = await (options.detect ?? detectBubblewrap)();
+  const unconfined = options.runners
+    .filter((runner) => runner.appliesSandbox !== true)
+    .map((runner) => runner.name);
+  if (settings.mode === "required") {
+    if (!support.available) {
+      throw new ConfigurationError({
+        field: "sandbox",
+        message: `The research requires a sandbox (\`sandbox: "required"\`), but ${support.reason}. To run sandboxed, ${bubblewrapInstallHint}; or set \`sandbox: "auto"\` to run unsandboxed with a warning.`,
+      });
+    }
+    if (unconfined.length > 0) {
+      throw new ConfigurationError({
+        field: "sandbox",
+        message: `The research requires a sandbox (\`sandbox: "required"\`), but the runner \`${unconfined.join("`, `")}\` does not apply it (it does not set \`appliesSandbox\`). Use a runner that wraps its command with \`wrapCommand\`.`,
+      });
+    }
+  }
+  const home = options.home ?? homedir();
+  const base = paths.researchedDirectory;
+  const writable = settings.writable.map((path) => resolvePath(path, base, home));
+  const agentWritable = settings.agent.writable.map((path) => resolvePath(path, base, home));
+  // A missing folder cannot be mounted; a declared cache starts empty.
+  for (const path of [...writable, ...agentWritable]) await mkdir(path, { recursive: true });
+
+  const hidden: SandboxMount[] = [
+    join(base, ".autoresearch"),
+    ...hiddenHomePaths.map((path) => join(home, path)),
+  ]
+    .filter((path) => existsSync(path))
+    .map((path) => ({ path, access: "hidden" }));
+  const trial: SandboxMount[] = [
+    ...(paths.worktree === paths.trialDirectory
+      ? []
+      : [{ path: paths.worktree, access: "read-only" as const }]),
+    { path: paths.trialDirectory, access: "writable" },
+    // The worktree's link to the shared repository: replaced, it would point the harness's git elsewhere.
+    { path: join(paths.worktree, ".git"), access: "read-only" },
+  ];
+  const declared = (list: readonly string[]): SandboxMount[] =>
+    list.map((path) => ({ path, access: "writable" }));
+  const readOnly: SandboxMount[] = settings.readOnly
+    .map((path) => resolvePath(path, base, home))
+    .map((path) => ({ path, access: "read-only" }));
+  const isolation = support.available ? "bubblewrap" : "none";
+  const common = {
+    isolation,
+    ...(support.available ? { bubblewrap: support.program } : {}),
+    devices: options.devices ?? gpuDevices(),
+  } as const;
+  const experiment: SandboxPolicy = {
+    ...common,
+    mounts: [...hidden, ...readOnly, ...declared(writable), ...trial],
+    network: settings.network,
+    environment: [...baseEnvironmentAllowlist, ...settings.env],
+  };
+  const agent: SandboxPolicy = {
+    ...common,
+    mounts: [...hidden, ...readOnly, ...declared([...writable, ...agentWritable]), ...trial],
+    network: settings.agent.network,
+    environment: [
+      ...baseEnvironmentAllowlist,
+      ...agentEnvironmentAllowlist,
+      ...settings.env,
+      ...settings.agent.env,
+    ],
+  };
+
+  let notice: string | undefined;
+  if (!support.available) {
+    notice = `This research runs UNSANDBOXED: ${support.reason}. Its experiments and agents can change anything you can (the ledger, the branch, your checkout) and outlive their trial; to confine them, ${bubblewrapInstallHint}. Set \`sandbox: "required"\` to refuse to run like this, or \`sandbox: false\` to say it is intended.`;
+  } else if (unconfined.length > 0) {
+    notice = `The runner \`${unconfined.join("`, `")}\` does not apply the sandbox (it does not set \`appliesSandbox\`): its runs are not confined.`;
+  }
+  const summary = support.available
+    ? unconfined.length > 0
+      ? `bubblewrap ${support.version}, not applied by the runner ${unconfined.join(", ")}`
+      : `bubblewrap ${support.version}`
+    : `unsandboxed: ${support.reason}`;
+  return { experiment, agent, notice, summary };
+}
+
+/** The experiment policy of one run: the protected files of the trial directory are mounted read-only as well. */
+export function runPolicy(base: SandboxPolicy, protectedPaths: readonly string[]): SandboxPolicy {
+  return {
+    ...base,
+    mounts: [...base.mounts, ...protectedPaths.map((path) => ({ path, access: "read-only" as const }))],
+  };
+}
