@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "../workspace/hardened-git.js";
 
 /** A patch written as code: edits the researched directory in place. */
 export interface PatchFunction {
@@ -152,7 +153,14 @@ async function applyPatchFile(
   abortSignal: AbortSignal,
 ): Promise<string | undefined> {
   const git = (args: string[], cwd: string) =>
-    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore" });
+    execa("git", [...hardenedGitArguments, ...args], {
+      cwd,
+      reject: false,
+      cancelSignal: abortSignal,
+      stdin: "ignore",
+      env: hardenedGitEnvironment(),
+      extendEnv: false,
+    });
   const root = await git(["rev-parse", "--show-toplevel", "--show-prefix"], directory);
   let cwd = directory;
   const args = ["apply", "--whitespace=nowarn"];

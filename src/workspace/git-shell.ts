@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { WorkspaceError } from "../errors/autoresearch-error.js";
 import type { GitOptions } from "./git.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "./hardened-git.js";
 
 /**
  * One long-lived bash process that runs the loop's git commands, so each costs a bash fork rather than a Node
@@ -74,7 +75,7 @@ export function createGitShell(): GitShell {
   const start = (): ChildProcessWithoutNullStreams => {
     const child = spawn("bash", ["--noprofile", "--norc"], {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      env: hardenedGitEnvironment({ LC_ALL: "C" }),
     });
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
@@ -117,7 +118,7 @@ export function createGitShell(): GitShell {
       const assignments = Object.entries(options.env ?? {})
         .map(([name, value]) => `${name}=${quote(value)}`)
         .join(" ");
-      const command = `${assignments} git -C ${quote(directory)} ${args.map(quote).join(" ")} </dev/null`;
+      const command = `${assignments} git -C ${quote(directory)} ${[...hardenedGitArguments, ...args].map(quote).join(" ")} </dev/null`;
       const line = `${command}; printf '\\n%s:%d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
       return new Promise((resolve, reject) => {
         pending.push({

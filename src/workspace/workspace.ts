@@ -1,19 +1,22 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, realpath, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
-import { simpleGit } from "simple-git";
 import { ConfigurationError, WorkspaceError } from "../errors/autoresearch-error.js";
 import { type GitOptions, git, gitOutput } from "./git.js";
 import { createGitShell } from "./git-shell.js";
+import { plainDiffArguments } from "./hardened-git.js";
 import { acquireLock } from "./lock.js";
-import { createMatcher } from "./scope.js";
+import { type ProtectedFiles, readProtectedFiles } from "./protected-files.js";
+import { removeNestedRepositories, resetTrialSurface } from "./trial-surface.js";
 
 export interface OpenWorkspaceOptions {
   /** The researched directory: a repository's root or a folder inside one. */
   directory: string;
   tag: string;
-  /** Globs of protected files, relative to the researched directory; hashed once to detect tampering. */
+  /**
+   * Globs of protected files, relative to the researched directory. Their content is taken from the branch head
+   * at opening, and from the research's baseline once the loop names it (`protectAgainst`).
+   */
   protected: readonly string[];
 }
 
@@ -33,12 +36,20 @@ export interface Workspace {
   readonly stateDirectory: string;
   /** The researched directory inside the trial worktree: where proposals edit and experiments run. */
   readonly trialDirectory: string;
+  /** The trial worktree's root. */
+  readonly worktree: string;
   /** Problems worth a warning that do not stop the research (e.g. uncommitted changes left out). */
   readonly warnings: readonly string[];
   branchHead(): Promise<string>;
-  /** Puts the trial worktree at `commit`, with no changes and no untracked files. */
+  /**
+   * Puts the trial worktree at exactly `commit`: no changes, no untracked or ignored files, no index flags hiding
+   * a change, its `.git` link as git wrote it.
+   */
   checkout(commit: string): Promise<void>;
-  /** Stages every change in the worktree; returns the changed files relative to the researched directory. */
+  /**
+   * Stages every change in the worktree (nested repositories a proposal made are removed first); returns the
+   * changed files relative to the researched directory.
+   */
   stage(): Promise<string[]>;
   /** Commits what is staged on top of `parent` and points `refs/autoresearch/<tag>/trials/<trial>` at it. */
   commit(options: { parent: string; trial: number; message: string }): Promise<string>;
@@ -49,8 +60,14 @@ export interface Workspace {
   /** Is `ancestor` an ancestor of (or equal to) `commit`? */
   isAncestor(ancestor: string, commit: string): Promise<boolean>;
   diff(from: string, to: string): Promise<string>;
-  /** Protected files whose content differs from when the workspace was opened. */
+  /** Protected files of the trial directory whose content differs from the reference commit's. */
   changedProtectedFiles(): Promise<string[]>;
+  /** Takes the protected files' content from `commit` (the research's baseline) from now on. */
+  protectAgainst(commit: string): Promise<void>;
+  /** The protected files as absolute paths in the trial directory, e.g. to mount them read-only. */
+  protectedPaths(): string[];
+  /** Blob ids of the protected files at `commit` that differ from the reference (paths relative to the directory). */
+  protectedFilesChangedAt(commit: string): Promise<string[]>;
   release(): Promise<void>;
 }
 
@@ -58,17 +75,6 @@ const tagPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 function toPosix(path: string): string {
   return path.split(sep).join("/");
-}
-
-async function hashFile(path: string): Promise<string> {
-  try {
-    return createHash("sha256")
-      .update(await readFile(path))
-      .digest("hex");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw error;
-  }
 }
 
 async function identityEnvironment(root: string): Promise<Record<string, string>> {
@@ -117,13 +123,13 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     });
   }
   const directory = await realpath(requested);
-  const probe = simpleGit({ baseDir: directory });
-  if (!(await probe.checkIsRepo())) {
+  const topLevel = await git(directory, ["rev-parse", "--show-toplevel"], { allowExitCodes: [128] });
+  if (topLevel.exitCode !== 0 || topLevel.stdout.trim() === "") {
     throw new WorkspaceError({
       message: `${directory} is not inside a git repository. Run \`git init && git add -A && git commit -m baseline\` there first.`,
     });
   }
-  const repositoryRoot = await realpath((await probe.revparse(["--show-toplevel"])).trim());
+  const repositoryRoot = await realpath(topLevel.stdout.trim());
   const prefix = toPosix(relative(repositoryRoot, directory));
   if (prefix.startsWith("..") || isAbsolute(prefix)) {
     throw new WorkspaceError({ message: `${directory} lies outside its repository ${repositoryRoot}` });
@@ -179,12 +185,14 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     const registered = worktreeList.split("\n").some((line) => line === `worktree ${worktree}`);
     if (!registered || !existsSync(join(worktree, ".git"))) {
       await rm(worktree, { recursive: true, force: true });
-      await git(repositoryRoot, ["worktree", "prune"]);
+      // `--force` takes over our own registration when its folder is gone; other worktrees, the user's, are
+      // never pruned.
       await git(repositoryRoot, ["worktree", "add", "--detach", "--force", worktree, branchRef]);
     }
     // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
     // nobody else can be using them.
     const worktreeGitDirectory = resolve(worktree, await gitOutput(worktree, ["rev-parse", "--git-dir"]));
+    const gitLink = `gitdir: ${worktreeGitDirectory}\n`;
     const common = resolve(
       repositoryRoot,
       await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]),
@@ -198,23 +206,15 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     const hotOutput = async (at: string, args: readonly string[], gitOptions?: GitOptions) =>
       (await hot.git(at, args, gitOptions)).stdout;
     const branchHead = async () => (await hotOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
-    const checkout = async (commit: string) => {
-      await hot.git(worktree, ["reset", "--hard", "-q", commit]);
-      await hot.git(worktree, ["clean", "-fdq"]);
-    };
+    const checkout = (commit: string) => resetTrialSurface({ git: hot.git, worktree, gitLink, commit });
 
-    // Protected files cannot change through a valid proposal, so their content is the same for every trial:
-    // hash them once, from the incumbent, and compare after each run.
-    await checkout(await branchHead());
-    const isProtected = createMatcher(options.protected);
-    const tracked = (await hotOutput(trialDirectory, ["ls-files", "-z", "--full-name"]))
-      .split("\0")
-      .filter(Boolean);
-    const protectedFiles = tracked
-      .map((file) => (prefix === "" ? file : posix.relative(prefix, file)))
-      .filter((file) => !file.startsWith("../") && isProtected(file));
-    const protectedHashes = new Map<string, string>();
-    for (const file of protectedFiles) protectedHashes.set(file, await hashFile(join(trialDirectory, file)));
+    // Protected files cannot change through a valid proposal, so their content is the same for every trial: that
+    // of the research's baseline, compared after each run.
+    const readProtected = (commit: string) =>
+      readProtectedFiles({ git: hot.git, repositoryRoot, prefix, commit, globs: options.protected });
+    const initialHead = await branchHead();
+    let protectedFiles: ProtectedFiles = await readProtected(initialHead);
+    await checkout(initialHead);
 
     return {
       directory,
@@ -224,10 +224,12 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
       branch,
       stateDirectory,
       trialDirectory,
+      worktree,
       warnings,
       branchHead,
       checkout,
       async stage() {
+        await removeNestedRepositories(trialDirectory, worktree);
         await hot.git(worktree, ["add", "-A"]);
         const names = await hotOutput(worktree, [
           "diff",
@@ -269,13 +271,18 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
         });
         return result.exitCode === 0;
       },
-      diff: (from, to) => hotOutput(repositoryRoot, ["diff", from, to]),
-      async changedProtectedFiles() {
-        const changed: string[] = [];
-        for (const [file, hash] of protectedHashes) {
-          if ((await hashFile(join(trialDirectory, file))) !== hash) changed.push(file);
-        }
-        return changed;
+      diff: (from, to) => hotOutput(repositoryRoot, ["diff", ...plainDiffArguments, from, to]),
+      changedProtectedFiles: () => protectedFiles.changed(trialDirectory),
+      async protectAgainst(commit) {
+        if (commit !== protectedFiles.commit) protectedFiles = await readProtected(commit);
+      },
+      protectedPaths: () => [...protectedFiles.expected.keys()].map((file) => join(trialDirectory, file)),
+      async protectedFilesChangedAt(commit) {
+        const at = await readProtected(commit);
+        const names = new Set([...protectedFiles.expected.keys(), ...at.expected.keys()]);
+        return [...names]
+          .filter((name) => protectedFiles.expected.get(name) !== at.expected.get(name))
+          .sort();
       },
       async release() {
         hot.close();
