@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { createJsonlLedger } from "../ledgers/jsonl-ledger.js";
 import { writeResearchDescription } from "../ledgers/research-description.js";
-import { killByEnvironment } from "../runners/process-group.js";
 import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "../spec/events.js";
 import type { Proposal, RepairRequest } from "../spec/mutator.js";
 import type { Comparison, Measurement, RunResult, TrialRecord, TrialStatus } from "../spec/records.js";
+import type { SandboxPolicy } from "../spec/sandbox.js";
 import { checkScope } from "../workspace/scope.js";
 import { openWorkspace, type Workspace } from "../workspace/workspace.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
@@ -16,12 +16,14 @@ import {
   writeInFlight,
   writeInFlightSync,
 } from "./in-flight.js";
+import { openResearchGuard, type ResearchGuard, researchSandboxSettings } from "./research-guard.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
   type ResearchOptions,
   type RunResearchOptions,
 } from "./research-options.js";
+import { verifyResearchState } from "./verify-state.js";
 
 /** The outcome of one run that went wrong, or `undefined` when it produced a usable measurement. */
 interface RunFailure {
@@ -34,9 +36,6 @@ interface RunOutcome {
   measurement: Measurement;
   failure: RunFailure | undefined;
 }
-
-/** Every experiment's environment names the state directory of its research, so leftovers can be found. */
-const stateVariable = "AUTORESEARCH_STATE";
 
 const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
 
@@ -81,6 +80,12 @@ function runnerFailure(error: unknown, logFile: string, durationMs: number): Run
   };
 }
 
+/** What a runner gets of the research's guard: the sandbox policy of this run and the secrets to redact. */
+function sandboxRunOptions(guard: ResearchGuard): { sandbox?: SandboxPolicy; secrets: readonly string[] } {
+  const policy = guard.runPolicy();
+  return { ...(policy === undefined ? {} : { sandbox: policy }), secrets: guard.secrets };
+}
+
 /** The incumbent: the last kept trial. Kept trials only ever improve on their predecessor. */
 function lastKept(records: readonly TrialRecord[]): TrialRecord | undefined {
   for (let index = records.length - 1; index >= 0; index--) {
@@ -112,6 +117,8 @@ async function drive(
 ): Promise<ResearchSummary> {
   const started = Date.now();
   const { objective, mutator, runner, evaluation } = options;
+  // sandbox: `required` without bubblewrap refuses before anything is created.
+  const sandboxSettings = await researchSandboxSettings(options);
   const workspace: Workspace = await openWorkspace({
     directory: options.directory,
     tag: options.tag,
@@ -132,17 +139,19 @@ async function drive(
     const records = await ledger.read();
     const sessionRecords: TrialRecord[] = [];
     const warnings = [...workspace.warnings];
+    // sandbox: kills a dead driver's leftovers, builds the sandbox policies, collects the secrets to redact.
+    const guard = await openResearchGuard(options, sandboxSettings, workspace);
 
-    const append = async (record: TrialRecord) => {
+    const append = async (unredacted: TrialRecord) => {
+      const record = guard.redact(unredacted);
       await ledger.append({ record });
       records.push(record);
       sessionRecords.push(record);
     };
 
     // A driver that died mid-trial left its marker: kill what it started and record the trial as interrupted.
-    // Its experiments carry the state directory in their environment, which finds them even when the driver
-    // died before it could record their process group.
-    await killByEnvironment(stateVariable, stateDirectory);
+    // (Its experiments carry the research's token in their environment: the guard killed those already, even
+    // the ones started before the driver could record their process group.)
     const leftover = await readInFlight(stateDirectory);
     if (leftover !== undefined) {
       for (const group of leftover.processGroups) killLeftoverGroup(group);
@@ -176,19 +185,17 @@ async function drive(
       await clearInFlight(stateDirectory);
     }
 
+    // sandbox: the state must be what the harness left (branch at the last keep, keeps matching their refs,
+    // protected files as at the baseline); a keep recorded just before the driver died is finished here.
+    const verified = await verifyResearchState({
+      records,
+      workspace,
+      ledgerFile,
+      acceptBranch: options.acceptBranch,
+    });
+    warnings.push(...verified.warnings, ...guard.warnings);
     let incumbent = lastKept(records);
-    let head = await workspace.branchHead();
-    if (incumbent?.commit && incumbent.commit !== head) {
-      if (await workspace.isAncestor(head, incumbent.commit)) {
-        // The keep was recorded but the driver died before the branch moved: finish the move.
-        await workspace.advance({ from: head, to: incumbent.commit });
-        head = incumbent.commit;
-      } else {
-        warnings.push(
-          `The branch ${workspace.branch} (${head.slice(0, 7)}) is not at the last kept trial ${incumbent.id} (${incumbent.commit.slice(0, 7)}); continuing from the branch.`,
-        );
-      }
-    }
+    let head = verified.head;
 
     await writeResearchDescription(stateDirectory, {
       tag,
@@ -199,6 +206,7 @@ async function drive(
       mutator: mutator.name,
       runner: runner.name,
       startedAt: new Date(started).toISOString(),
+      sandbox: guard.sandbox.summary,
     });
     emit({
       type: "research-start",
@@ -210,7 +218,6 @@ async function drive(
     });
 
     let nextId = records.reduce((max, record) => Math.max(max, record.id + 1), 0);
-    let currentCheckout: string | undefined;
     let stopReason: StopReason | undefined;
     let consecutiveFailures = 0;
     let repair: RepairRequest | undefined;
@@ -255,10 +262,8 @@ async function drive(
       inFlight: InFlightTrial,
       judge: { runner: typeof runner; objective: typeof objective; name?: string } = { runner, objective },
     ): Promise<RunOutcome> => {
-      if (currentCheckout !== commit) {
-        await workspace.checkout(commit);
-        currentCheckout = commit;
-      }
+      // sandbox: every run starts from exactly its commit, whatever an earlier run or the proposal left.
+      await workspace.checkout(commit);
       emit({ type: "run-start", trial, sample, of, role });
       const name =
         role === "incumbent" ? `${trial}-incumbent-${sample}` : of > 1 ? `${trial}-${sample}` : `${trial}`;
@@ -273,12 +278,14 @@ async function drive(
           env: {
             ...options.env,
             AUTORESEARCH_TAG: tag,
-            [stateVariable]: stateDirectory,
+            ...guard.environment,
             AUTORESEARCH_TRIAL: String(trial),
             AUTORESEARCH_SAMPLE: String(sample),
             [evaluation.seedVariable]: String(sample),
           },
-          onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
+          ...sandboxRunOptions(guard),
+          onLine: (line) =>
+            channel.push({ type: "run-line", trial, line: guard.redactText(line) }, { droppable: true }),
           onStart: ({ pid }) => {
             inFlight.processGroups.push(pid);
             // Synchronously, so the group is on disk before the experiment gets far.
@@ -293,6 +300,7 @@ async function drive(
           result = runnerFailure(error, logFile, Date.now() - runStarted);
         }
       }
+      result = guard.redact(result);
       const tampered = await workspace.changedProtectedFiles();
       const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
       let measurement = emptyMeasurement;
@@ -310,7 +318,6 @@ async function drive(
           measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
         }
       }
-      if (tampered.length > 0) currentCheckout = undefined;
       emit({ type: "run-end", trial, result, measurement });
       return { result, measurement, failure: classifyRun(result, measurement, tampered) };
     };
@@ -537,7 +544,8 @@ async function drive(
 
     // Baseline: the unchanged code, measured as a trial of its own.
     const hasBaseline = keptBaseline(records) !== undefined;
-    if (!hasBaseline && options.baseline && !abortSignal.aborted) {
+    // sandbox: an accepted branch (acceptBranch) is measured as a new baseline first.
+    if (((!hasBaseline && options.baseline) || verified.rebaseline) && !abortSignal.aborted) {
       const id = nextId++;
       const inFlight: InFlightTrial = {
         id,
@@ -619,7 +627,6 @@ async function drive(
       });
 
       await workspace.checkout(parent);
-      currentCheckout = parent;
       const proposeStarted = Date.now();
       let proposal: Proposal;
       try {
@@ -634,12 +641,14 @@ async function drive(
           readDiff: (trial) =>
             trial.commit === null || trial.commit === trial.parent
               ? Promise.resolve("")
-              : workspace.diff(trial.parent, trial.commit),
+              : workspace.diff(trial.parent, trial.commit).then(guard.redactText),
           abortSignal,
+          ...(guard.sandbox.agent === undefined ? {} : { sandbox: guard.sandbox.agent }),
         });
       } catch (error) {
         proposal = { type: "failed", error: error instanceof Error ? error.message : String(error) };
       }
+      proposal = guard.redact(proposal);
       const proposeMs = Date.now() - proposeStarted;
       const repairing = repair;
       repair = undefined;
@@ -685,7 +694,6 @@ async function drive(
           trial: id,
           message: `autoresearch ${tag} trial ${id}: ${inFlight.description}`,
         });
-        currentCheckout = inFlight.commit;
         await writeInFlight(stateDirectory, inFlight);
       }
 

@@ -6,6 +6,8 @@ import { execa } from "execa";
 import picomatch from "picomatch";
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
+import { withMounts } from "../sandbox/research-sandbox.js";
+import { wrapCommand } from "../sandbox/wrap-command.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
 import { type AgentPresetName, agentPresets } from "./agent-presets.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
@@ -155,9 +157,25 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
             ],
       );
       const started = Date.now();
-      const child = execa(argv[0] as string, argv.slice(1), {
-        cwd: resolve(request.directory),
-        env: { ...config.env },
+      const cwd = resolve(request.directory);
+      // Sandboxed (when the research is): the agent writes only the trial directory and its scratch folder, and
+      // gets only the allowlisted environment plus its own `env`.
+      const command =
+        request.sandbox === undefined
+          ? { file: argv[0] as string, args: argv.slice(1), env: { ...config.env }, extendEnv: true }
+          : {
+              ...wrapCommand(withMounts(request.sandbox, [{ path: scratch, access: "writable" }]), {
+                file: argv[0] as string,
+                args: argv.slice(1),
+                cwd,
+                env: { ...config.env },
+              }),
+              extendEnv: false,
+            };
+      const child = execa(command.file, command.args, {
+        cwd,
+        env: command.env,
+        extendEnv: command.extendEnv,
         // Its own process group, so a timeout or abort kills whatever the agent started too.
         detached: true,
         reject: false,

@@ -150,6 +150,10 @@ function summaryCards(data: ReportData, decimals: number): string {
     );
   }
   if (data.costUsd !== null) cards.push(card("Cost", formatCost(data.costUsd)));
+  if (data.sandbox !== undefined) {
+    const [value, ...detail] = data.sandbox.split(": ");
+    cards.push(card("Sandbox", value ?? data.sandbox, detail.join(": ")));
+  }
   return `<dl class="cards">${cards.join("")}</dl>`;
 }
 

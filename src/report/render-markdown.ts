@@ -55,6 +55,7 @@ export function renderMarkdownDocument(data: ReportData, chartFile = "report.svg
     );
   }
   if (data.costUsd !== null) lines.push(`| cost | ${formatCost(data.costUsd)} |`);
+  if (data.sandbox !== undefined) lines.push(`| sandbox | ${cell(data.sandbox)} |`);
   lines.push(
     "",
     "## Trials",

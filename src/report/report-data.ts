@@ -7,6 +7,8 @@ export const reportDataOptionsSchema = z.object({
   tag: z.string().min(1).optional(),
   metric: z.string().min(1).optional(),
   direction: z.enum(["minimize", "maximize"]).optional(),
+  /** What confined the research's runs, as the loop recorded it (`bubblewrap 0.8.0`, `unsandboxed: …`, `off`). */
+  sandbox: z.string().optional(),
 });
 
 /** What the summary is computed for: the metric's name and direction are inferred from the records when absent. */
@@ -66,6 +68,8 @@ export interface ReportData {
   firstStartedAt: string | null;
   lastEndedAt: string | null;
   rows: ReportRow[];
+  /** What confined the research's runs, when known. */
+  sandbox: string | undefined;
 }
 
 const statuses: TrialStatus[] = ["keep", "discard", "crash", "timeout", "invalid", "interrupted"];
@@ -253,5 +257,6 @@ export function buildReportData(
     firstStartedAt: hasTimes ? new Date(firstStart).toISOString() : null,
     lastEndedAt: hasTimes ? new Date(lastEnd).toISOString() : null,
     rows,
+    sandbox: parsed.sandbox,
   };
 }

@@ -76,6 +76,37 @@ function resolvePath(path: string, base: string, home: string): string {
   return isAbsolute(path) ? resolve(path) : resolve(base, path);
 }
 
+function unconfinedRunners(runners: PrepareResearchSandboxOptions["runners"]): string[] {
+  return runners.filter((runner) => runner.appliesSandbox !== true).map((runner) => runner.name);
+}
+
+/**
+ * Whether bubblewrap works here; throws the ConfigurationError that says how to get it when the settings require
+ * it and it does not (or when a runner would not apply it).
+ */
+export async function requireSandbox(
+  settings: SandboxSettings,
+  runners: PrepareResearchSandboxOptions["runners"],
+  detect: () => Promise<BubblewrapSupport> = detectBubblewrap,
+): Promise<BubblewrapSupport> {
+  const support = await detect();
+  if (settings.mode !== "required") return support;
+  if (!support.available) {
+    throw new ConfigurationError({
+      field: "sandbox",
+      message: `The research requires a sandbox (\`sandbox: "required"\`), but ${support.reason}. To run sandboxed, ${bubblewrapInstallHint}; or set \`sandbox: "auto"\` to run unsandboxed with a warning.`,
+    });
+  }
+  const unconfined = unconfinedRunners(runners);
+  if (unconfined.length > 0) {
+    throw new ConfigurationError({
+      field: "sandbox",
+      message: `The research requires a sandbox (\`sandbox: "required"\`), but the runner \`${unconfined.join("`, `")}\` does not apply it (it does not set \`appliesSandbox\`). Use a runner that wraps its command with \`wrapCommand\`.`,
+    });
+  }
+  return support;
+}
+
 /**
  * Builds the sandbox policies of a research from its settings: writable, the trial directory (and declared
  * caches); read-only, the rest of the worktree, its `.git` file and everything else; hidden, every tag's state
@@ -88,24 +119,8 @@ export async function prepareResearchSandbox(
 ): Promise<ResearchSandbox> {
   if (settings === undefined)
     return { experiment: undefined, agent: undefined, notice: undefined, summary: "off" };
-  const support = await (options.detect ?? detectBubblewrap)();
-  const unconfined = options.runners
-    .filter((runner) => runner.appliesSandbox !== true)
-    .map((runner) => runner.name);
-  if (settings.mode === "required") {
-    if (!support.available) {
-      throw new ConfigurationError({
-        field: "sandbox",
-        message: `The research requires a sandbox (\`sandbox: "required"\`), but ${support.reason}. To run sandboxed, ${bubblewrapInstallHint}; or set \`sandbox: "auto"\` to run unsandboxed with a warning.`,
-      });
-    }
-    if (unconfined.length > 0) {
-      throw new ConfigurationError({
-        field: "sandbox",
-        message: `The research requires a sandbox (\`sandbox: "required"\`), but the runner \`${unconfined.join("`, `")}\` does not apply it (it does not set \`appliesSandbox\`). Use a runner that wraps its command with \`wrapCommand\`.`,
-      });
-    }
-  }
+  const support = await requireSandbox(settings, options.runners, options.detect);
+  const unconfined = unconfinedRunners(options.runners);
   const home = options.home ?? homedir();
   const base = paths.researchedDirectory;
   const writable = settings.writable.map((path) => resolvePath(path, base, home));
@@ -170,10 +185,15 @@ export async function prepareResearchSandbox(
   return { experiment, agent, notice, summary };
 }
 
+/** `policy` with more mounts, e.g. a scratch folder an agent writes its history to. */
+export function withMounts(policy: SandboxPolicy, mounts: readonly SandboxMount[]): SandboxPolicy {
+  return { ...policy, mounts: [...policy.mounts, ...mounts] };
+}
+
 /** The experiment policy of one run: the protected files of the trial directory are mounted read-only as well. */
 export function runPolicy(base: SandboxPolicy, protectedPaths: readonly string[]): SandboxPolicy {
-  return {
-    ...base,
-    mounts: [...base.mounts, ...protectedPaths.map((path) => ({ path, access: "read-only" as const }))],
-  };
+  return withMounts(
+    base,
+    protectedPaths.map((path) => ({ path, access: "read-only" })),
+  );
 }

@@ -57,6 +57,8 @@ export interface Workspace {
   markTrial(trial: number, commit: string): Promise<void>;
   /** Moves the incumbent branch from `from` to `to`; fails if someone else moved it. */
   advance(options: { from: string; to: string }): Promise<void>;
+  /** Every trial ref of the tag: trial number to commit. */
+  trialRefs(): Promise<Map<number, string>>;
   /** Is `ancestor` an ancestor of (or equal to) `commit`? */
   isAncestor(ancestor: string, commit: string): Promise<boolean>;
   diff(from: string, to: string): Promise<string>;
@@ -264,6 +266,20 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
           to,
           from,
         ]);
+      },
+      async trialRefs() {
+        const listing = await hotOutput(repositoryRoot, [
+          "for-each-ref",
+          "--format=%(refname) %(objectname)",
+          `refs/autoresearch/${tag}/trials/`,
+        ]);
+        const refs = new Map<number, string>();
+        for (const line of listing.split("\n")) {
+          const [name, commit] = line.split(" ");
+          const trial = Number(name?.split("/").pop());
+          if (commit !== undefined && Number.isInteger(trial)) refs.set(trial, commit);
+        }
+        return refs;
       },
       async isAncestor(ancestor, commit) {
         const result = await hot.git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {

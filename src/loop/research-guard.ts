@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { killByEnvironment } from "../runners/process-group.js";
+import {
+  prepareResearchSandbox,
+  type ResearchSandbox,
+  requireSandbox,
+  runPolicy,
+} from "../sandbox/research-sandbox.js";
+import { type SandboxSettings, sandboxSettings } from "../sandbox/sandbox-options.js";
+import { collectSecrets, redactDeep, redactValues } from "../secrets/secret-values.js";
+import type { SandboxPolicy } from "../spec/sandbox.js";
+import type { Workspace } from "../workspace/workspace.js";
+import type { NormalizedResearchOptions } from "./research-options.js";
+
+/**
+ * Every experiment's environment carries this research's token, so that a restarted driver finds (and kills)
+ * what a dead one left running. It is opaque: unlike a path, it tells the experiment nothing about where the
+ * state is.
+ */
+export const researchTokenVariable = "AUTORESEARCH_RESEARCH_ID";
+
+/** What the loop needs to keep a research's runs confined and its records free of secrets. */
+export interface ResearchGuard {
+  /** For the runs' environment. */
+  readonly environment: Record<string, string>;
+  readonly sandbox: ResearchSandbox;
+  /** Lines for the research-start warnings: said once per research. */
+  readonly warnings: readonly string[];
+  /** Values redacted from everything the research records, shows or sends. */
+  readonly secrets: readonly string[];
+  /** The policy of the next experiment run: protected files as they are now (read-only in the sandbox). */
+  runPolicy(): SandboxPolicy | undefined;
+  /** A copy of a record, an event or a run result with every secret replaced. */
+  redact<T>(value: T): T;
+  /** One line of output or a diff, secrets replaced (values only: cheap enough for every line). */
+  redactText(text: string): string;
+}
+
+async function researchToken(stateDirectory: string): Promise<string> {
+  const file = join(stateDirectory, "research-id");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (/^[0-9a-f]{32}$/.test(existing)) return existing;
+  const token = randomBytes(16).toString("hex");
+  await writeFile(file, `${token}\n`);
+  return token;
+}
+
+/** The sandbox settings of a research, checked before anything is created: `required` without bubblewrap throws. */
+export async function researchSandboxSettings(
+  options: NormalizedResearchOptions,
+): Promise<SandboxSettings | undefined> {
+  const settings = sandboxSettings(options.sandbox);
+  if (settings !== undefined) await requireSandbox(settings, researchRunners(options));
+  return settings;
+}
+
+function researchRunners(options: NormalizedResearchOptions) {
+  return [options.runner, ...(options.holdout === undefined ? [] : [options.holdout.runner])].map(
+    (runner) => ({
+      name: runner.name,
+      ...(runner.appliesSandbox === undefined ? {} : { appliesSandbox: runner.appliesSandbox }),
+    }),
+  );
+}
+
+/**
+ * Opens the guard of a research: kills what a dead driver of this research left running (found by the research's
+ * token in their environment), builds the sandbox policies, and collects the secrets to redact: the user's list,
+ * the research's environment and the driver's own credentials.
+ */
+export async function openResearchGuard(
+  options: NormalizedResearchOptions,
+  settings: SandboxSettings | undefined,
+  workspace: Workspace,
+): Promise<ResearchGuard> {
+  const token = await researchToken(workspace.stateDirectory);
+  await killByEnvironment(researchTokenVariable, token);
+  const sandbox = await prepareResearchSandbox(
+    settings,
+    {
+      researchedDirectory: workspace.directory,
+      worktree: workspace.worktree,
+      trialDirectory: workspace.trialDirectory,
+    },
+    { runners: researchRunners(options) },
+  );
+  const secrets = collectSecrets(options.secrets, { ...process.env, ...options.env });
+  return {
+    environment: { [researchTokenVariable]: token },
+    sandbox,
+    warnings: sandbox.notice === undefined ? [] : [sandbox.notice],
+    secrets,
+    runPolicy: () =>
+      sandbox.experiment === undefined
+        ? undefined
+        : runPolicy(sandbox.experiment, workspace.protectedPaths()),
+    redact: (value) => (secrets.length === 0 ? value : redactDeep(value, secrets)),
+    redactText: (text) => (secrets.length === 0 ? text : redactValues(text, secrets)),
+  };
+}
