@@ -14,6 +14,8 @@ Commands:
 Options:
   --tag <tag>           Override the config's tag (run)
   --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
+  --accept-branch       Continue from the branch although something else moved it: its head is measured
+                        as a new baseline (run; without it such a start stops and says what differs)
   --json                Print one JSON event per line instead of progress (run, demo, status)
   --directory <dir>     The researched directory (status, report; default: the current one)
   --format <f>          html, md or json (report; default html)
@@ -38,6 +40,7 @@ function parse(argv: string[]) {
     options: {
       tag: { type: "string" },
       "max-trials": { type: "string" },
+      "accept-branch": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       directory: { type: "string" },
       format: { type: "string" },

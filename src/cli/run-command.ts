@@ -50,7 +50,10 @@ export async function runCommand(path: string | undefined, values: ParsedArgumen
   if (values.tag !== undefined) config.tag = values.tag;
   const maxTrials = positiveInteger(values["max-trials"], "max-trials");
   if (maxTrials !== undefined) config.stop = { ...config.stop, maxTrials };
-  const options = await resolveConfig(config, loaded.directory);
+  const options = {
+    ...(await resolveConfig(config, loaded.directory)),
+    ...(values["accept-branch"] ? { acceptBranch: true } : {}),
+  };
   const timeoutMs =
     typeof config.runner === "object" && "timeoutMs" in config.runner ? config.runner.timeoutMs : undefined;
   const summary = await researchWithSignals(

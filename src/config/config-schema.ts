@@ -6,6 +6,7 @@ import type { PatchQueueMutatorOptions } from "../mutators/patch-queue-mutator.j
 import type { SearchSpaceMutatorOptions } from "../mutators/search-space-mutator.js";
 import type { MetricObjectiveOptions } from "../objectives/metric-objective.js";
 import type { CommandRunnerOptions } from "../runners/command-runner.js";
+import { sandboxOptionSchema } from "../sandbox/sandbox-options.js";
 import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
@@ -84,6 +85,10 @@ export const configSchema = z.object({
   repairAttempts: z.number().int().min(0).default(0),
   env: z.record(z.string(), z.string()).default({}),
   maxConsecutiveFailures: z.number().int().min(1).default(5),
+  /** How experiments and agents are confined: `"auto"` (default), `"required"`, `false`, or settings (docs/security.md). */
+  sandbox: sandboxOptionSchema,
+  /** More values to redact from everything the research records, shows or sends. */
+  secrets: z.array(z.string().min(6, "a secret of at least 6 characters")).default([]),
 });
 
 /** What `defineConfig` accepts. */

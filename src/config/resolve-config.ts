@@ -102,5 +102,7 @@ export async function resolveConfig(config: Config, directory: string): Promise<
     repairAttempts: config.repairAttempts,
     env: config.env,
     maxConsecutiveFailures: config.maxConsecutiveFailures,
+    sandbox: config.sandbox,
+    secrets: config.secrets,
   };
 }
