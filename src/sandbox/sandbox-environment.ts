@@ -28,14 +28,14 @@ export const baseEnvironmentAllowlist: readonly string[] = [
 ];
 
 /**
- * What a coding agent needs on top: its model provider's settings (it calls its model, with its key) and the
- * proxy and certificate settings of the network it calls through.
+ * What a coding agent needs on top: the settings of the model providers the built-in agents call (with their
+ * keys) and the proxy and certificate settings of the network they call through. Anything else an agent needs
+ * (another provider's key) is named in the sandbox's `agent.env`.
  */
 export const agentEnvironmentAllowlist: readonly string[] = [
   "ANTHROPIC_*",
   "CLAUDE_*",
   "OPENAI_*",
-  "AZURE_OPENAI_*",
   "CODEX_*",
   "AIDER_*",
   "GEMINI_*",
