@@ -32,6 +32,8 @@ export interface ResearchGuard {
   readonly secrets: readonly string[];
   /** The policy of the next experiment run: protected files as they are now (read-only in the sandbox). */
   runPolicy(): SandboxPolicy | undefined;
+  /** The policy of the next coding agent: the same protected files read-only, the network on. */
+  agentPolicy(): SandboxPolicy | undefined;
   /** A copy of a record, an event or a run result with every secret replaced. */
   redact<T>(value: T): T;
   /** One line of output or a diff, secrets replaced (values only: cheap enough for every line). */
@@ -96,6 +98,8 @@ export async function openResearchGuard(
       sandbox.experiment === undefined
         ? undefined
         : runPolicy(sandbox.experiment, workspace.protectedPaths()),
+    agentPolicy: () =>
+      sandbox.agent === undefined ? undefined : runPolicy(sandbox.agent, workspace.protectedPaths()),
     redact: (value) => (secrets.length === 0 ? value : redactDeep(value, secrets)),
     redactText: (text) => (secrets.length === 0 ? text : redactValues(text, secrets)),
   };

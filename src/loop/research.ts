@@ -86,6 +86,12 @@ function sandboxRunOptions(guard: ResearchGuard): { sandbox?: SandboxPolicy; sec
   return { ...(policy === undefined ? {} : { sandbox: policy }), secrets: guard.secrets };
 }
 
+/** What a mutator gets of the research's guard: the sandbox policy for a coding agent it starts. */
+function agentSandbox(guard: ResearchGuard): { sandbox?: SandboxPolicy } {
+  const policy = guard.agentPolicy();
+  return policy === undefined ? {} : { sandbox: policy };
+}
+
 /** The incumbent: the last kept trial. Kept trials only ever improve on their predecessor. */
 function lastKept(records: readonly TrialRecord[]): TrialRecord | undefined {
   for (let index = records.length - 1; index >= 0; index--) {
@@ -643,7 +649,7 @@ async function drive(
               ? Promise.resolve("")
               : workspace.diff(trial.parent, trial.commit).then(guard.redactText),
           abortSignal,
-          ...(guard.sandbox.agent === undefined ? {} : { sandbox: guard.sandbox.agent }),
+          ...agentSandbox(guard),
         });
       } catch (error) {
         proposal = { type: "failed", error: error instanceof Error ? error.message : String(error) };
