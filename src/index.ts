@@ -7,6 +7,7 @@ export {
   ConfigurationError,
   LedgerError,
   LockedError,
+  ResearchStateError,
   WorkspaceError,
 } from "./errors/index.js";
 export { createJsonlLedger, type JsonlLedgerOptions, readLedgerFile } from "./ledgers/jsonl-ledger.js";

@@ -49,12 +49,12 @@ function run(program: string, args: readonly string[]): Promise<{ code: number |
 let detected: Promise<BubblewrapSupport> | undefined;
 
 /**
- * Finds bubblewrap (`bwrap` on PATH, or `program`) and checks once per process that it can make the namespaces a
- * run needs: a container without user namespaces has the program but cannot use it.
+ * Finds bubblewrap (`program`, else `AUTORESEARCH_BWRAP`, else `bwrap` on PATH) and checks once per process that it
+ * can make the namespaces a run needs: a container without user namespaces has the program but cannot use it.
  */
-export function detectBubblewrap(program = "bwrap"): Promise<BubblewrapSupport> {
-  if (program !== "bwrap") return probe(program);
-  detected ??= probe(program);
+export function detectBubblewrap(program?: string): Promise<BubblewrapSupport> {
+  if (program !== undefined) return probe(program);
+  detected ??= probe(process.env.AUTORESEARCH_BWRAP || "bwrap");
   return detected;
 }
 

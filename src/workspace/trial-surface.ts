@@ -29,14 +29,13 @@ export async function resetTrialSurface(options: {
     await rm(linkFile, { recursive: true, force: true });
     await writeFile(linkFile, options.gitLink);
   }
-  // `ls-files -v` tags assume-unchanged entries in lower case and skip-worktree ones with `S`.
-  const flagged = (await git(worktree, ["ls-files", "-v", "-z"])).stdout
-    .split("\0")
-    .filter((entry) => /^[a-zS]/.test(entry))
-    .map((entry) => entry.slice(2));
-  if (flagged.length > 0) {
-    await git(worktree, ["update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", ...flagged]);
-  }
+  // `ls-files -v` tags assume-unchanged entries in lower case and skip-worktree ones with `S`; update-index
+  // applies one kind of flag per command.
+  const entries = (await git(worktree, ["ls-files", "-v", "-z"])).stdout.split("\0");
+  const assumed = entries.filter((entry) => /^[a-z] /.test(entry)).map((entry) => entry.slice(2));
+  const skipped = entries.filter((entry) => entry.startsWith("S ")).map((entry) => entry.slice(2));
+  if (assumed.length > 0) await git(worktree, ["update-index", "--no-assume-unchanged", "--", ...assumed]);
+  if (skipped.length > 0) await git(worktree, ["update-index", "--no-skip-worktree", "--", ...skipped]);
   await git(worktree, ["reset", "--hard", "-q", commit]);
   await git(worktree, ["clean", "-ffdxq"]);
 }
