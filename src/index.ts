@@ -94,4 +94,8 @@ export { type ReadTrialDiffsOptions, readTrialDiffs } from "./report/trial-diffs
 export { type WriteReportOptions, type WriteReportResult, writeReport } from "./report/write-report.js";
 export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
+export { type BubblewrapSupport, detectBubblewrap } from "./sandbox/bubblewrap.js";
+export type { SandboxOption, SandboxSettings } from "./sandbox/sandbox-options.js";
+export { type WrapCommandOptions, type WrappedCommand, wrapCommand } from "./sandbox/wrap-command.js";
+export { collectSecrets, redactSecrets } from "./secrets/secret-values.js";
 export type * from "./spec/index.js";
