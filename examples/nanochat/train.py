@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from prepare import MAX_SEQ_LEN, PROFILE, TIME_BUDGET, Tokenizer, evaluate_bpb, make_dataloader
+from prepare import MAX_SEQ_LEN, PROFILE, TIME_BUDGET, Tokenizer, evaluate_bpb, fa3_kernel_repo, make_dataloader
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Hyperparameters
@@ -79,8 +79,7 @@ def _load_fa3():
     """FlashAttention-3 from the `kernels` hub package (Hopper build on compute capability 9.0)."""
     from kernels import get_kernel
 
-    repo = "varunneal/flash-attention-3" if torch.cuda.get_device_capability() == (9, 0) else "kernels-community/flash-attn3"
-    return get_kernel(repo).flash_attn_interface
+    return get_kernel(fa3_kernel_repo(torch.cuda.get_device_capability())).flash_attn_interface
 
 
 def select_attention_backend(device_type: str) -> str:
