@@ -131,11 +131,14 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
   }
 
   const secrets = options.secrets ?? [];
+  let redactionDelta = 0;
   const needles = secrets.map((secret) => Buffer.from(secret));
   // Bytes are searched first: most lines hold no secret and are never decoded for it.
   function redactLine(raw: Buffer, length: number): { raw: Buffer; length: number } {
     if (!needles.some((needle) => raw.includes(needle))) return { raw, length };
     const content = Buffer.from(redactValues(raw.toString("utf8", 0, length), secrets));
+    // The log is shorter (or longer) than the output by this much, which is not output left out.
+    redactionDelta += length - content.length;
     return { raw: Buffer.concat([content, raw.subarray(length)]), length: content.length };
   }
 
@@ -191,7 +194,7 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
     async close() {
       for (const splitter of splitters) splitter.flush();
       flushStaging();
-      const droppedBytes = totalBytes - headBytes - logTail.length;
+      const droppedBytes = totalBytes - redactionDelta - headBytes - logTail.length;
       if (droppedBytes > 0) {
         write(`${headEndsWithNewline ? "" : "\n"}[autoresearch: ${droppedBytes} bytes of output omitted]\n`);
       }
