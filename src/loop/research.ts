@@ -148,11 +148,13 @@ async function drive(
     // sandbox: kills a dead driver's leftovers, builds the sandbox policies, collects the secrets to redact.
     const guard = await openResearchGuard(options, sandboxSettings, workspace);
 
-    const append = async (unredacted: TrialRecord) => {
+    // sandbox: every record is redacted before it is stored, shown or given to the proposer.
+    const append = async (unredacted: TrialRecord): Promise<TrialRecord> => {
       const record = guard.redact(unredacted);
       await ledger.append({ record });
       records.push(record);
       sessionRecords.push(record);
+      return record;
     };
 
     // A driver that died mid-trial left its marker: kill what it started and record the trial as interrupted.
@@ -324,6 +326,7 @@ async function drive(
           measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
         }
       }
+      measurement = guard.redact(measurement);
       emit({ type: "run-end", trial, result, measurement });
       return { result, measurement, failure: classifyRun(result, measurement, tampered) };
     };
@@ -482,8 +485,8 @@ async function drive(
       return { runMs, holdout, failure: undefined };
     };
 
-    const finishTrial = async (record: TrialRecord) => {
-      await append(record);
+    const finishTrial = async (unredacted: TrialRecord) => {
+      const record = await append(unredacted);
       if (record.status === "keep" && record.commit !== null && record.kind !== "baseline") {
         await workspace.advance({ from: head, to: record.commit });
         head = record.commit;
