@@ -167,13 +167,8 @@ fetch("http://127.0.0.1:" + CONFIG.port + "/v1/messages", { method: "POST", body
       // "<method> <url>\n<headers>\n<body>"
       const body = JSON.parse(call.split("\n").slice(2).join("\n"));
       const outcomes = attackOutcomes((body.lines as string[]).join("\n"));
-      const allowed = [
-        "poison-ignored-data",
-        "poison-stale-cache",
-        "nested-repository",
-        "outlive",
-        "network",
-      ];
+      // data/ is protected as a whole: read-only for the agent too.
+      const allowed = ["poison-stale-cache", "nested-repository", "outlive", "network"];
       expect(Object.keys(outcomes)).toHaveLength(15);
       for (const [attack, outcome] of Object.entries(outcomes)) {
         expect(`${attack}: ${outcome}`).toMatch(allowed.includes(attack) ? /: DONE/ : /: failed/);

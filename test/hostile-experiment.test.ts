@@ -168,8 +168,8 @@ sandboxed("a hostile experiment in the sandbox", () => {
     for (const id of [1, 3]) {
       const outcomes = attackOutcomes(log(id));
       // What a sandboxed experiment may do: write its own worktree (cleaned before the next run) and start
-      // processes (ended with the trial).
-      const allowed = ["poison-ignored-data", "poison-stale-cache", "nested-repository", "outlive"];
+      // processes (ended with the trial). A folder whose files are all protected (data/) is read-only as a whole.
+      const allowed = ["poison-stale-cache", "nested-repository", "outlive"];
       expect(Object.keys(outcomes).sort()).toEqual(
         [
           "forge-ledger",
@@ -183,6 +183,7 @@ sandboxed("a hostile experiment in the sandbox", () => {
           "write-checkout",
           "change-checkout",
           "network",
+          "poison-ignored-data",
           ...allowed,
         ].sort(),
       );

@@ -19,6 +19,11 @@ export interface ProtectedFiles {
   readonly commit: string;
   /** Paths relative to the researched directory, with their blob ids there. */
   readonly expected: ReadonlyMap<string, string>;
+  /**
+   * The fewest paths that cover the protected files, for read-only mounts: a folder whose tracked files are all
+   * protected stands for them (mounting thousands of single files would take bubblewrap minutes).
+   */
+  readonly mountPaths: readonly string[];
   /** Files of `directory` whose content differs from the reference, or that are missing. */
   changed(directory: string): Promise<string[]>;
 }
@@ -52,6 +57,7 @@ export async function readProtectedFiles(options: {
     prefix === "" ? "." : prefix,
   ]);
   const expected = new Map<string, string>();
+  const tracked: string[] = [];
   for (const entry of listing.stdout.split("\0")) {
     // "<mode> <type> <id>\t<path>"
     const tab = entry.indexOf("\t");
@@ -64,6 +70,7 @@ export async function readProtectedFiles(options: {
   return {
     commit,
     expected,
+    mountPaths: coveringPaths(tracked, new Set(expected.keys())),
     async changed(directory) {
       const changed: string[] = [];
       for (const [path, id] of expected) {
@@ -79,4 +86,23 @@ export async function readProtectedFiles(options: {
       return changed;
     },
   };
+}
+
+/** The top-most folders whose tracked files are all protected, and the protected files outside such folders. */
+export function coveringPaths(tracked: readonly string[], protectedFiles: ReadonlySet<string>): string[] {
+  const unprotectedBelow = new Set<string>();
+  for (const file of tracked) {
+    if (protectedFiles.has(file)) continue;
+    for (let folder = posix.dirname(file); folder !== "."; folder = posix.dirname(folder))
+      unprotectedBelow.add(folder);
+  }
+  const paths = new Set<string>();
+  for (const file of protectedFiles) {
+    let cover = file;
+    for (let folder = posix.dirname(file); folder !== "."; folder = posix.dirname(folder)) {
+      if (!unprotectedBelow.has(folder)) cover = folder;
+    }
+    paths.add(cover);
+  }
+  return [...paths].sort();
 }

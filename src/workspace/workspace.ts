@@ -66,7 +66,10 @@ export interface Workspace {
   changedProtectedFiles(): Promise<string[]>;
   /** Takes the protected files' content from `commit` (the research's baseline) from now on. */
   protectAgainst(commit: string): Promise<void>;
-  /** The protected files as absolute paths in the trial directory, e.g. to mount them read-only. */
+  /**
+   * The protected files as absolute paths in the trial directory, to mount them read-only: a folder stands for its
+   * files when all of them are protected.
+   */
   protectedPaths(): string[];
   /** Blob ids of the protected files at `commit` that differ from the reference (paths relative to the directory). */
   protectedFilesChangedAt(commit: string): Promise<string[]>;
@@ -292,7 +295,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
       async protectAgainst(commit) {
         if (commit !== protectedFiles.commit) protectedFiles = await readProtected(commit);
       },
-      protectedPaths: () => [...protectedFiles.expected.keys()].map((file) => join(trialDirectory, file)),
+      protectedPaths: () => protectedFiles.mountPaths.map((file) => join(trialDirectory, file)),
       async protectedFilesChangedAt(commit) {
         const at = await readProtected(commit);
         const names = new Set([...protectedFiles.expected.keys(), ...at.expected.keys()]);
