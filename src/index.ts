@@ -7,6 +7,7 @@ export {
   ConfigurationError,
   LedgerError,
   LockedError,
+  ResearchStateError,
   WorkspaceError,
 } from "./errors/index.js";
 export { createJsonlLedger, type JsonlLedgerOptions, readLedgerFile } from "./ledgers/jsonl-ledger.js";
@@ -103,4 +104,8 @@ export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from ".
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
 export { createSlurmRunner } from "./runners/slurm/slurm-runner.js";
 export type { SbatchOptions, SlurmRunnerOptions } from "./runners/slurm/slurm-runner-options.js";
+export { type BubblewrapSupport, detectBubblewrap } from "./sandbox/bubblewrap.js";
+export type { SandboxOption, SandboxSettings } from "./sandbox/sandbox-options.js";
+export { type WrapCommandOptions, type WrappedCommand, wrapCommand } from "./sandbox/wrap-command.js";
+export { collectSecrets, redactSecrets } from "./secrets/secret-values.js";
 export type * from "./spec/index.js";

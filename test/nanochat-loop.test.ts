@@ -13,6 +13,7 @@ import {
   readLedgerFile,
   runResearch,
 } from "../src/index.js";
+import { detectBubblewrap } from "../src/sandbox/bubblewrap.js";
 import { gitSync } from "./helpers/repository.js";
 
 const repositoryRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -20,6 +21,9 @@ const example = join(repositoryRoot, "examples", "nanochat");
 // Created by scripts/setup-python.sh; CI must have it, a developer without it gets a skip.
 const python = join(repositoryRoot, ".venv", "bin", "python");
 const hasPython = existsSync(python);
+// CI installs bubblewrap: there the runs are confined, the venv (in the repository root, outside the trial
+// worktree) read-only, the smoke data cache the one declared writable path.
+const support = await detectBubblewrap();
 const exampleFiles = ["prepare.py", "train.py", "program.md", "pyproject.toml", "README.md", ".gitignore"];
 
 const cleanup: string[] = [];
@@ -86,6 +90,7 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
         }),
         scope: { editable: ["train.py"], protected: ["prepare.py", "pyproject.toml"] },
         stopWhen: [isTrialCount(3)],
+        sandbox: { mode: support.available || process.env.CI ? "required" : "auto", writable: [cache] },
       });
 
       const { records } = summary;
@@ -119,6 +124,10 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
       expect(readFileSync(join(directory, "train.py"), "utf8")).toBe(original);
       const ledger = readFileSync(join(directory, ".autoresearch/nanochat-smoke/ledger.jsonl"), "utf8");
       expect(ledger.trim().split("\n")).toHaveLength(3);
+      const described = JSON.parse(
+        readFileSync(join(directory, ".autoresearch/nanochat-smoke/research.json"), "utf8"),
+      );
+      if (support.available) expect(described.sandbox).toMatch(/^bubblewrap /);
     },
   );
 

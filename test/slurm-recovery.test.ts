@@ -85,7 +85,8 @@ describeWithSlurm("a driver killed with a Slurm job running", () => {
     const scratch = mkdtempSync(join(tmpdir(), "autoresearch-slurm-driver-"));
     const file = join(scratch, "driver.mts");
     writeFileSync(file, driver);
-    const hang = join(scratch, "hang");
+    // In the checkout, which runs see read-only in the sandbox (a /tmp of its own hides the scratch folder).
+    const hang = join(directory, "hang");
     writeFileSync(hang, "");
 
     const first = startDriver(file, [directory, hang, "10"]);
@@ -131,7 +132,8 @@ describeWithSlurm("a driver killed with a Slurm job running", () => {
     const scratch = mkdtempSync(join(tmpdir(), "autoresearch-slurm-driver-"));
     const file = join(scratch, "driver.mts");
     writeFileSync(file, driver);
-    const hang = join(scratch, "hang");
+    // In the checkout, which runs see read-only in the sandbox (a /tmp of its own hides the scratch folder).
+    const hang = join(directory, "hang");
     writeFileSync(hang, "");
 
     // The baseline finishes; trials 1 and 2 then run at once, one job per slot, and wait.

@@ -10,8 +10,11 @@ import {
   runResearch,
 } from "../src/index.js";
 import { createRandom, normalSample } from "../src/random.js";
+import { detectBubblewrap } from "../src/sandbox/bubblewrap.js";
 import { MockMutator, MockRunner } from "../src/testing/index.js";
 import { createRepository, gitSync } from "./helpers/repository.js";
+
+const bubblewrap = await detectBubblewrap();
 
 /** Seeded standard-normal noise. */
 function normal(seed: number): () => number {
@@ -120,8 +123,8 @@ describe("decisions that survive noise", () => {
 });
 
 describe("tamper-evident evaluation", () => {
-  it("records a run that edits a protected file and then prints a great metric as invalid", async () => {
-    const directory = createRepository({
+  const tampering = () =>
+    createRepository({
       "params.txt": "0\n",
       "evaluate.js": "// the evaluator\n",
       "run.js": [
@@ -131,7 +134,8 @@ describe("tamper-evident evaluation", () => {
         'console.log("score: " + (value === 1 ? 0.0001 : 10 - value));',
       ].join("\n"),
     });
-    const summary = await runResearch({
+  const tamperResearch = (directory: string, sandbox: false | "auto") =>
+    runResearch({
       directory,
       tag: "tamper",
       mutator: counting(),
@@ -139,12 +143,33 @@ describe("tamper-evident evaluation", () => {
       objective: createMetricObjective({ metric: "score", direction: "minimize" }),
       scope: { editable: ["params.txt"], protected: ["evaluate.js", "run.js"] },
       stopWhen: isTrialCount(3),
+      sandbox,
     });
+
+  it("records a run that edits a protected file and then prints a great metric as invalid (unsandboxed)", async () => {
+    const directory = tampering();
+    const summary = await tamperResearch(directory, false);
     expect(summary.records.map((record) => record.status)).toEqual(["keep", "invalid", "keep"]);
     expect(summary.records[1]?.reason).toBe("protected files changed during the run: evaluate.js");
     expect(summary.best?.id).toBe(2);
     expect(gitSync(directory, "show", "autoresearch/tamper:evaluate.js")).toBe("// the evaluator");
   });
+
+  it.skipIf(!bubblewrap.available && !process.env.CI)(
+    "refuses the write to a protected file in the sandbox: the run fails instead of printing its number",
+    async () => {
+      const directory = tampering();
+      const summary = await tamperResearch(directory, "auto");
+      expect(summary.records.map((record) => record.status)).toEqual(["keep", "crash", "keep"]);
+      const log = readFileSync(
+        join(directory, ".autoresearch/tamper", summary.records[1]?.log ?? ""),
+        "utf8",
+      );
+      expect(log).toMatch(/EROFS|read-only file system/i);
+      expect(summary.best?.id).toBe(2);
+      expect(gitSync(directory, "show", "autoresearch/tamper:evaluate.js")).toBe("// the evaluator");
+    },
+  );
 
   it("runs the holdout only for a candidate about to be kept and refuses a regression there", async () => {
     const directory = createRepository({ "params.txt": "0\n" });

@@ -2,11 +2,28 @@
 //   npx autoresearch run examples/nanochat/autoresearch.config.ts
 // or from inside this folder with `npx autoresearch run`. Needs a CUDA GPU with about 80 GB, `uv`, and the
 // data prepared once with `uv run prepare.py`. Plain data, no imports, so the file loads anywhere.
+//
+// train.py runs in the research's sandbox (docs/security.md): no network, the file system read-only but for the
+// trial worktree and a private /tmp. So uv uses the environment `uv run prepare.py` made in this folder as it is
+// (read-only, never synced), the FlashAttention-3 kernel comes from the Hugging Face cache prepare.py filled, and
+// the compilers' caches live in the run's own /tmp.
 export default {
   tag: "nanochat",
-  runner: { command: "uv run train.py", timeoutMs: 600_000 },
+  runner: {
+    command: "uv run --offline --no-sync train.py",
+    timeoutMs: 600_000,
+    env: {
+      UV_PROJECT_ENVIRONMENT: new URL(".venv", import.meta.url).pathname,
+      UV_CACHE_DIR: "/tmp/uv-cache",
+      HF_HUB_OFFLINE: "1",
+      TRITON_CACHE_DIR: "/tmp/triton-cache",
+      TORCHINDUCTOR_CACHE_DIR: "/tmp/torchinductor-cache",
+    },
+  },
   objective: { metric: "val_bpb", direction: "minimize", constraints: { peak_vram_mb: { max: 80_000 } } },
   mutator: { llm: { model: "openai:gpt-5", instructions: "program.md" } },
   scope: { editable: ["train.py"], protected: ["prepare.py", "pyproject.toml"] },
   stop: { maxWallTimeMs: 8 * 3600_000 },
+  // Where the Hugging Face cache is, when you moved it.
+  sandbox: { env: ["HF_HOME", "HF_HUB_CACHE"] },
 };

@@ -753,6 +753,33 @@ def evaluate_bpb(model, tokenizer: Tokenizer, batch_size: int) -> float:
 # CLI
 
 
+def fa3_kernel_repo(capability: tuple[int, int]) -> str:
+    """The Hugging Face repository of the FlashAttention-3 kernel for a GPU of this compute capability."""
+    return "varunneal/flash-attention-3" if capability == (9, 0) else "kernels-community/flash-attn3"
+
+
+def prefetch_attention_kernel() -> None:
+    """Fetches the FlashAttention-3 kernel into the Hugging Face cache now, so that train.py finds it there: the
+    research runs train.py in a sandbox without network (it reads the cache read-only, `HF_HUB_OFFLINE=1`)."""
+    try:
+        import torch
+    except ImportError:
+        return
+    if not torch.cuda.is_available() or torch.cuda.get_device_capability()[0] < 8:
+        return
+    try:
+        from kernels import get_kernel
+    except ImportError:
+        print("attention kernel: the `kernels` package is missing; train.py will use flex_attention")
+        return
+    repo = fa3_kernel_repo(torch.cuda.get_device_capability())
+    try:
+        get_kernel(repo)
+        print(f"attention kernel: {repo} is in the Hugging Face cache")
+    except Exception as error:  # noqa: BLE001 - offline machines: train.py falls back and says so
+        print(f"attention kernel: could not fetch {repo} ({type(error).__name__}: {error})")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Download (or generate) the data and train the tokenizer.")
     parser.add_argument("--num-shards", type=int, default=DEFAULT_NUM_SHARDS, help="training shards; -1 for all")
@@ -768,6 +795,8 @@ def main(argv=None) -> int:
     else:
         download_data(args.num_shards, args.download_workers)
     train_tokenizer()
+    if PROFILE != "smoke":
+        prefetch_attention_kernel()
     return 0
 
 

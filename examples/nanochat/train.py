@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from prepare import MAX_SEQ_LEN, PROFILE, TIME_BUDGET, Tokenizer, evaluate_bpb, make_dataloader
+from prepare import MAX_SEQ_LEN, PROFILE, TIME_BUDGET, Tokenizer, evaluate_bpb, fa3_kernel_repo, make_dataloader
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Hyperparameters
@@ -86,9 +86,8 @@ def _load_fa3():
     """
     from kernels import get_kernel
 
-    hopper = torch.cuda.is_available() and torch.cuda.get_device_capability() == (9, 0)
-    repo = "varunneal/flash-attention-3" if hopper else "kernels-community/flash-attn3"
-    return get_kernel(repo).flash_attn_interface
+    capability = torch.cuda.get_device_capability() if torch.cuda.is_available() else (0, 0)
+    return get_kernel(fa3_kernel_repo(capability)).flash_attn_interface
 
 
 def select_attention_backend(device_type: str) -> str:

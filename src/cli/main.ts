@@ -18,6 +18,8 @@ Options:
   --from <tag>          Start a new tag from another tag's best, its branch autoresearch/<tag> (run)
   --yes                 Do not ask before removing (clean)
   --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
+  --accept-branch       Continue from the branch although something else moved it: its head is measured
+                        as a new baseline (run; without it such a start stops and says what differs)
   --json                Print one JSON event per line instead of progress (run, demo, status)
   --directory <dir>     The researched directory (status, report, compare, clean; default: the current one)
   --format <f>          html, md or json (report; default html)
@@ -47,6 +49,7 @@ function parse(argv: string[]) {
       from: { type: "string" },
       yes: { type: "boolean", default: false },
       "max-trials": { type: "string" },
+      "accept-branch": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       directory: { type: "string" },
       format: { type: "string" },

@@ -72,7 +72,10 @@ export async function runCommand(path: string | undefined, values: ParsedArgumen
     if (values.tag !== undefined) config.tag = values.tag;
     const maxTrials = positiveInteger(values["max-trials"], "max-trials");
     if (maxTrials !== undefined) config.stop = { ...config.stop, maxTrials };
-    const options = await resolveConfig(config, loaded.directory);
+    const options = {
+      ...(await resolveConfig(config, loaded.directory)),
+      ...(values["accept-branch"] ? { acceptBranch: true } : {}),
+    };
     if (values.from !== undefined) {
       const { startFrom } = await import("../workspace/start-from.js");
       await startFrom({ directory: loaded.directory, tag: config.tag, from: values.from });

@@ -67,3 +67,17 @@ export class LedgerError extends AutoresearchError {
     return AutoresearchError.isInstance(error) && error.name === "LedgerError";
   }
 }
+
+/**
+ * The research's state is not what the harness left: the branch moved, or a ledger record does not match its trial
+ * ref. The message says what differs and how to continue.
+ */
+export class ResearchStateError extends AutoresearchError {
+  constructor(options: { message: string; cause?: unknown }) {
+    super({ name: "ResearchStateError", ...options });
+  }
+
+  static override isInstance(error: unknown): error is ResearchStateError {
+    return AutoresearchError.isInstance(error) && error.name === "ResearchStateError";
+  }
+}

@@ -3,5 +3,6 @@ export {
   ConfigurationError,
   LedgerError,
   LockedError,
+  ResearchStateError,
   WorkspaceError,
 } from "./autoresearch-error.js";

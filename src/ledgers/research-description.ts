@@ -15,6 +15,8 @@ export interface ResearchDescription {
   mutator: string;
   runner: string;
   startedAt: string;
+  /** What confines the runs: `bubblewrap <version>`, `unsandboxed: <why>`, or `off`. */
+  sandbox?: string;
 }
 
 export async function writeResearchDescription(

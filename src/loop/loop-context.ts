@@ -1,10 +1,8 @@
 import type { ResearchEvent } from "../spec/events.js";
 import type { Workspace, Worktree } from "../workspace/workspace.js";
+import type { ResearchGuard } from "./research-guard.js";
 import type { NormalizedResearchOptions } from "./research-options.js";
 import type { LoopState } from "./research-state.js";
-
-/** Every experiment's environment names the state directory of its research, so leftovers can be found. */
-export const stateVariable = "AUTORESEARCH_STATE";
 
 /** Where runs happen: one worktree and its environment (e.g. the GPU it owns). */
 export interface Slot {
@@ -19,6 +17,8 @@ export interface LoopContext {
   options: NormalizedResearchOptions;
   workspace: Workspace;
   state: LoopState;
+  /** The research's sandbox policies, token and secrets. */
+  guard: ResearchGuard;
   /** Aborted when the research stops (Ctrl-C, an abort signal, the consumer stopped reading events). */
   abortSignal: AbortSignal;
   now(): number;

@@ -13,11 +13,10 @@ import type { NormalizedResearchOptions } from "./research-options.js";
  * untracked virtualenv, data set or tool is reached through them, e.g. `"$AUTORESEARCH_DIRECTORY/.venv/bin/python"`.
  */
 export function researchEnvironment(
-  workspace: Pick<Workspace, "tag" | "stateDirectory" | "repositoryRoot" | "directory">,
+  workspace: Pick<Workspace, "tag" | "repositoryRoot" | "directory">,
 ): Record<string, string> {
   return {
     AUTORESEARCH_TAG: workspace.tag,
-    AUTORESEARCH_STATE: workspace.stateDirectory,
     AUTORESEARCH_ROOT: workspace.repositoryRoot,
     AUTORESEARCH_DIRECTORY: workspace.directory,
   };

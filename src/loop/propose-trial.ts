@@ -1,5 +1,6 @@
 import type { Proposal, RepairRequest, RunningTrial } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
+import type { SandboxPolicy } from "../spec/sandbox.js";
 import { checkScope } from "../workspace/scope.js";
 import type { Worktree } from "../workspace/workspace.js";
 import { clearInFlight, type InFlightTrial, writeInFlight } from "./in-flight.js";
@@ -36,6 +37,12 @@ export interface ProposeTrialOptions {
   repair?: RepairRequest | undefined;
   /** The slot that will run it, when it is proposed for a free slot. */
   slot?: number | undefined;
+}
+
+/** What a mutator gets of the research's guard: the sandbox policy of a coding agent it starts in `worktree`. */
+function agentSandbox(context: LoopContext, worktree: Worktree): { sandbox?: SandboxPolicy } {
+  const policy = context.guard.agentPolicy(worktree);
+  return policy === undefined ? {} : { sandbox: policy };
 }
 
 /** The trials proposed or running now, as a proposer sees them: ideas not to propose twice. */
@@ -102,9 +109,11 @@ export async function proposeTrial(
       readDiff: (record) =>
         record.commit === null || record.commit === record.parent
           ? Promise.resolve("")
-          : workspace.diff(record.parent, record.commit),
+          : workspace.diff(record.parent, record.commit).then(context.guard.redactText),
+      ...agentSandbox(context, worktree),
       abortSignal: context.abortSignal,
     });
+    proposal = context.guard.redact(proposal);
   } catch (error) {
     proposal = { type: "failed", error: error instanceof Error ? error.message : String(error) };
   }

@@ -4,9 +4,8 @@ import type { TrialRecord } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import type { Workspace } from "../workspace/workspace.js";
 import { clearAllInFlight, readAllInFlight } from "./in-flight.js";
-import { stateVariable } from "./loop-context.js";
 import { recoverLeftoverRuns } from "./recover-runs.js";
-import { lastKept } from "./research-state.js";
+import { researchTokenVariable } from "./research-guard.js";
 import { buildTrialRecord } from "./trial-record.js";
 
 export interface RecoverOptions {
@@ -18,20 +17,20 @@ export interface RecoverOptions {
   /** The records read from the ledger; recovered ones are appended to it. */
   records: TrialRecord[];
   now: () => number;
+  /** The research's token: every experiment it started carries it in its environment. */
+  token: string;
 }
 
 export interface Recovered {
-  /** The branch head once recovery is done. */
-  head: string;
   /** Records of trials a dead driver left in flight, now in the ledger as interrupted. */
   interrupted: TrialRecord[];
   warnings: string[];
 }
 
 /**
- * Puts the research back in a consistent state after a driver died, whatever it was doing: what its experiments
- * left running is killed, every trial it had in flight is recorded as interrupted (once), and a keep that was
- * recorded before the branch could move is completed.
+ * Cleans up after a driver that died, whatever it was doing: what its experiments left running is stopped (cluster
+ * jobs through their runner, local processes by the research's token), and every trial it had in flight is recorded
+ * as interrupted (once). The branch is checked afterwards, by `verifyResearchState`.
  */
 export async function recoverDeadDriver(options: RecoverOptions): Promise<Recovered> {
   const { workspace, ledger, records, now } = options;
@@ -46,9 +45,9 @@ export async function recoverDeadDriver(options: RecoverOptions): Promise<Recove
     leftovers,
     abortSignal: options.abortSignal,
   });
-  // Its experiments carry the state directory in their environment, which finds them even when the driver died
-  // before it could record their process group.
-  await killByEnvironment(stateVariable, stateDirectory);
+  // Its experiments carry the research's token in their environment, which finds them even when the driver died
+  // before it could record their process group (in the sandbox, their PID namespace died with the driver).
+  await killByEnvironment(researchTokenVariable, options.token);
   const interrupted: TrialRecord[] = [];
   for (const trial of leftovers) {
     if (records.some((record) => record.id === trial.id)) continue;
@@ -66,18 +65,5 @@ export async function recoverDeadDriver(options: RecoverOptions): Promise<Recove
   }
   await clearAllInFlight(stateDirectory);
 
-  let head = await workspace.branchHead();
-  const incumbent = lastKept(records);
-  if (incumbent?.commit && incumbent.commit !== head) {
-    if (await workspace.isAncestor(head, incumbent.commit)) {
-      // The keep was recorded but the driver died before the branch moved: finish the move.
-      await workspace.advance({ from: head, to: incumbent.commit });
-      head = incumbent.commit;
-    } else {
-      warnings.push(
-        `The branch ${workspace.branch} (${head.slice(0, 7)}) is not at the last kept trial ${incumbent.id} (${incumbent.commit.slice(0, 7)}); continuing from the branch.`,
-      );
-    }
-  }
-  return { head, interrupted, warnings };
+  return { interrupted, warnings };
 }

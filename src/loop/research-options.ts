@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
+import { sandboxOptionSchema } from "../sandbox/sandbox-options.js";
 import type { ResearchEvent, StopCondition } from "../spec/events.js";
 import type { Ledger } from "../spec/ledger.js";
 import type { Mutator } from "../spec/mutator.js";
@@ -140,6 +141,19 @@ export const researchOptionsSchema = z.strictObject({
     .custom<() => number>((value) => typeof value === "function", "a function returning the time")
     .optional(),
   abortSignal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
+  /**
+   * How experiments and coding agents are confined (docs/security.md): `"auto"` (default) uses bubblewrap where it
+   * works and says so once when it does not; `"required"` refuses to start without it; `false` runs them
+   * unconfined, with the driver's whole environment.
+   */
+  sandbox: sandboxOptionSchema,
+  /** More values to redact from everything the research records, shows or sends (keys it is given, tokens). */
+  secrets: z.array(z.string().min(6, "a secret of at least 6 characters")).default([]),
+  /**
+   * Continue from the branch when something other than autoresearch moved it: its head is measured as a new
+   * baseline. Without it, such a start stops with a message saying what differs.
+   */
+  acceptBranch: z.boolean().default(false),
 });
 
 export type ResearchOptions = z.input<typeof researchOptionsSchema>;

@@ -26,8 +26,8 @@ export interface LoopState {
   reserveId(): number;
   /** Gives back the number of a trial that never happened, when it was the last one handed out. */
   releaseId(id: number): void;
-  /** Appends a record to the ledger (durably) and to the state. */
-  append(record: TrialRecord): Promise<void>;
+  /** Appends a record to the ledger (durably) and to the state, secrets redacted; returns what was stored. */
+  append(record: TrialRecord): Promise<TrialRecord>;
   /** Re-measurements of an incumbent commit made alongside candidates, for a paired comparison. */
   rechecks(commit: string): number[];
   /** The holdout figure of an incumbent commit: a number, `null` when it could not be measured, or unknown. */
@@ -51,6 +51,8 @@ export interface CreateStateOptions {
   /** When this session started, and the clock. */
   startedAt: number;
   now: () => number;
+  /** Applied to every record before it is stored (secrets replaced). */
+  redact?: (record: TrialRecord) => TrialRecord;
 }
 
 /** The incumbent: the last kept trial. Kept trials only ever improve on their predecessor. */
@@ -62,8 +64,9 @@ export function lastKept(records: readonly TrialRecord[]): TrialRecord | undefin
   return undefined;
 }
 
+/** The measured baseline: the last one, when the branch was accepted as a new baseline (`acceptBranch`). */
 export function keptBaseline(records: readonly TrialRecord[]): TrialRecord | undefined {
-  return records.find((record) => record.kind === "baseline" && record.status === "keep");
+  return records.findLast((record) => record.kind === "baseline" && record.status === "keep");
 }
 
 export function createLoopState(options: CreateStateOptions): LoopState {
@@ -86,10 +89,12 @@ export function createLoopState(options: CreateStateOptions): LoopState {
     releaseId(id) {
       if (id === nextId - 1) nextId--;
     },
-    async append(record) {
+    async append(unredacted) {
+      const record = options.redact === undefined ? unredacted : options.redact(unredacted);
       await ledger.append({ record });
       records.push(record);
       sessionRecords.push(record);
+      return record;
     },
     rechecks(commit) {
       let values = rechecked.get(commit);

@@ -10,6 +10,7 @@ import { type InFlightTrial, writeInFlight } from "./in-flight.js";
 import { createSerializer, type LoopContext, type Slot } from "./loop-context.js";
 import { preflightResearch } from "./preflight.js";
 import { recoverDeadDriver } from "./recovery.js";
+import { openResearchGuard, researchSandboxSettings } from "./research-guard.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
@@ -21,6 +22,7 @@ import { checkStop, schedule } from "./scheduler.js";
 import { recordTrial } from "./settle-trial.js";
 import { resolveSlots, slotWorktreeName } from "./slots.js";
 import { buildTrialRecord } from "./trial-record.js";
+import { verifyResearchState } from "./verify-state.js";
 
 /**
  * Interrupted trials whose change was never measured to the end and never tried again: a resumed research tries
@@ -98,6 +100,8 @@ async function drive(
   const started = now();
   const { objective, mutator, runner } = options;
   const settings = await resolveSlots(options);
+  // Before anything is created: `sandbox: "required"` without bubblewrap refuses here.
+  const sandboxSettings = await researchSandboxSettings(options);
   const workspace = await openWorkspace({
     directory: options.directory,
     tag: options.tag,
@@ -114,6 +118,8 @@ async function drive(
         metric: objective.metric,
       });
     const records = await ledger.read();
+    // The sandbox policies, the research's token and the secrets to redact from everything recorded.
+    const guard = await openResearchGuard(options, sandboxSettings, workspace);
     const recovered = await recoverDeadDriver({
       workspace,
       ledger,
@@ -121,22 +127,39 @@ async function drive(
       now,
       runners: [runner, ...(options.holdout === undefined ? [] : [options.holdout.runner])],
       abortSignal,
+      token: guard.token,
     });
-    const warnings = [...workspace.warnings, ...settings.warnings, ...recovered.warnings];
+    // The state only the harness writes: the branch at the last keep, every keep at its trial ref, protected files
+    // as at the baseline. Anything else stops here, with how to continue.
+    const verified = await verifyResearchState({
+      records,
+      workspace,
+      ledgerFile,
+      acceptBranch: options.acceptBranch,
+    });
+    const warnings = [
+      ...workspace.warnings,
+      ...settings.warnings,
+      ...recovered.warnings,
+      ...verified.warnings,
+      ...guard.warnings,
+    ];
     const state = createLoopState({
       tag,
       direction: objective.direction,
       ledger,
       records,
-      head: recovered.head,
+      head: verified.head,
       startedAt: started,
       now,
+      redact: (record) => guard.redact(record),
     });
     state.sessionRecords.push(...recovered.interrupted);
     const context: LoopContext = {
       options,
       workspace,
       state,
+      guard,
       abortSignal,
       now,
       emit: (event, emitOptions) => channel.push(event, emitOptions),
@@ -154,6 +177,7 @@ async function drive(
       mutator: mutator.name,
       runner: runner.name,
       startedAt: new Date(started).toISOString(),
+      sandbox: guard.sandbox.summary,
     });
     const slots: Slot[] = [];
     for (const [index, setting] of settings.slots.entries()) {
@@ -179,7 +203,7 @@ async function drive(
       warnings,
       slots: slots.length,
     });
-    if (!hasBaseline && options.baseline && !abortSignal.aborted) {
+    if (((!hasBaseline && options.baseline) || verified.rebaseline) && !abortSignal.aborted) {
       stopReason = await measureBaseline(context, slots[0] as Slot);
     }
     if (stopReason === undefined) {

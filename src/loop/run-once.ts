@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Objective } from "../spec/objective.js";
 import type { Curve, Measurement, RunResult, TrialStatus } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
+import type { SandboxPolicy } from "../spec/sandbox.js";
 import type { InFlightTrial } from "./in-flight.js";
 import { noteRunStart, writeInFlightSync } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
@@ -89,6 +90,15 @@ function runnerFailure(error: unknown, logFile: string, durationMs: number): Run
   };
 }
 
+/** What a runner gets of the research's guard: the sandbox policy of a run in this slot and the secrets. */
+function sandboxRunOptions(
+  context: LoopContext,
+  slot: Slot,
+): { sandbox?: SandboxPolicy; secrets: readonly string[] } {
+  const policy = context.guard.runPolicy(slot.worktree);
+  return { ...(policy === undefined ? {} : { sandbox: policy }), secrets: context.guard.secrets };
+}
+
 /**
  * One run of the experiment in a slot: check out the commit, run it with the slot's environment, check the
  * protected files, measure. What went wrong is part of the outcome, never an exception.
@@ -128,13 +138,18 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
         ...context.options.env,
         ...slot.env,
         ...researchEnvironment(workspace),
+        ...context.guard.environment,
         AUTORESEARCH_TRIAL: String(trial.id),
         AUTORESEARCH_SAMPLE: String(sample),
         AUTORESEARCH_SLOT: String(slot.index),
         [context.options.evaluation.seedVariable]: String(sample),
       },
+      ...sandboxRunOptions(context, slot),
       onLine: (line) => {
-        context.emit({ type: "run-line", trial: trial.id, line, slot: slot.index }, { droppable: true });
+        context.emit(
+          { type: "run-line", trial: trial.id, line: context.guard.redactText(line), slot: slot.index },
+          { droppable: true },
+        );
         if (readProgress === undefined || pruned !== undefined) return;
         const point = readProgress(line);
         if (point === undefined || !Number.isFinite(point.progress) || !Number.isFinite(point.value)) return;
@@ -164,6 +179,7 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
   } finally {
     context.abortSignal.removeEventListener("abort", stopWithResearch);
   }
+  result = context.guard.redact(result);
   // A pruned run was stopped by us, not by the research.
   if (pruned !== undefined && !context.abortSignal.aborted) result = { ...result, interrupted: false };
   else pruned = undefined;
@@ -189,6 +205,7 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
       measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
     }
   }
+  measurement = context.guard.redact(measurement);
   context.emit({ type: "run-end", trial: trial.id, result, measurement, slot: slot.index });
   return { result, measurement, failure: classifyRun(result, measurement, tampered, pruned), curve };
 }

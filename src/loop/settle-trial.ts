@@ -9,15 +9,19 @@ import { buildTrialRecord, type Evaluation } from "./trial-record.js";
  * moves; the branch only ever moves forward, from the head the trial was measured against (`base`). Call inside
  * `context.exclusive`.
  */
-export async function recordTrial(context: LoopContext, record: TrialRecord, base?: string): Promise<void> {
+export async function recordTrial(
+  context: LoopContext,
+  unredacted: TrialRecord,
+  base?: string,
+): Promise<void> {
   const { state, workspace } = context;
-  const moves = record.status === "keep" && record.commit !== null && record.kind !== "baseline";
-  if (moves && (base ?? record.parent) !== state.head) {
+  const moves = unredacted.status === "keep" && unredacted.commit !== null && unredacted.kind !== "baseline";
+  if (moves && (base ?? unredacted.parent) !== state.head) {
     throw new Error(
-      `internal error: trial ${record.id} would be kept against ${(base ?? record.parent).slice(0, 7)}, but the branch is at ${state.head.slice(0, 7)}`,
+      `internal error: trial ${unredacted.id} would be kept against ${(base ?? unredacted.parent).slice(0, 7)}, but the branch is at ${state.head.slice(0, 7)}`,
     );
   }
-  await state.append(record);
+  const record = await state.append(unredacted);
   state.inFlight.delete(record.id);
   if (moves) {
     await workspace.advance({ from: state.head, to: record.commit as string });

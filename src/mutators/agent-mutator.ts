@@ -7,6 +7,8 @@ import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { parseOptions } from "../errors/format-zod-error.js";
 import { findProgram } from "../runners/find-program.js";
+import { withMounts } from "../sandbox/research-sandbox.js";
+import { wrapCommand } from "../sandbox/wrap-command.js";
 import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
 import type { PreflightOptions } from "../spec/preflight.js";
 import { buildAgentEnvironment } from "./agent-environment.js";
@@ -123,6 +125,18 @@ async function editableFiles(directory: string, scope: Scope): Promise<string[]>
 
 function tail(text: string, lines = 20): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** The agent's command, wrapped for the research's sandbox (the policy's environment only). */
+function sandboxed(command: AgentCommand, policy: Parameters<typeof wrapCommand>[0]): AgentCommand {
+  const [file = "", ...args] = command.argv;
+  const wrapped = wrapCommand(policy, { file, args, cwd: command.cwd, env: { ...command.env } });
+  return {
+    argv: [wrapped.file, ...wrapped.args],
+    cwd: command.cwd,
+    env: wrapped.env,
+    ...(command.stdin === undefined ? {} : { stdin: command.stdin }),
+  };
 }
 
 interface Scratch {
@@ -250,14 +264,19 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
     try {
       const promptFile = join(tempDirectory, "prompt.md");
       await writeFile(promptFile, text);
-      const command = await buildCommand(config, env, {
+      const built = await buildCommand(config, env, {
         promptFile,
         tempDirectory,
         text,
         directory: request.directory,
         scope: request.scope,
       });
-      const version = await checkVersion(command.env as Record<string, string>, command.cwd, signal);
+      // Sandboxed when the research is: the agent writes only the trial directory and its scratch folder.
+      const command =
+        request.sandbox === undefined
+          ? built
+          : sandboxed(built, withMounts(request.sandbox, [{ path: tempDirectory, access: "writable" }]));
+      const version = await checkVersion(built.env as Record<string, string>, built.cwd, signal);
       const reader = createAgentOutputReader(preset?.output ?? config.output ?? "text", { maxRetries });
       const result = await runAgentProcess(command, {
         abortSignal: signal,

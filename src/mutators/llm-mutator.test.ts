@@ -278,6 +278,30 @@ describe("createLlmMutator", () => {
     expect(model.doGenerateCalls).toHaveLength(1);
   });
 
+  it("ends a proposal at once when aborted during a catastrophic regular-expression search", async () => {
+    await writeFile(join(work, "src", "long.txt"), `${"a".repeat(48)}!\n`);
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const model = new MockLanguageModelV3({
+      doGenerate: async () => {
+        // The search starts once this answer is back; it would backtrack for hours, its time limit is 5 s.
+        setTimeout(() => {
+          abortedAt = performance.now();
+          controller.abort(new Error("stopped while searching"));
+        }, 200);
+        return call("search_text", { query: "^(a+)+$", regex: true });
+      },
+    });
+    const mutator = createLlmMutator({ model, instructions: "x", retry: noDelay });
+    await expect(mutator.propose(proposeOptions(work, { abortSignal: controller.signal }))).rejects.toThrow(
+      "stopped while searching",
+    );
+    const afterAbortMs = performance.now() - abortedAt;
+    expect(model.doGenerateCalls).toHaveLength(1);
+    // Generous against a busy machine; without the abort reaching the search it takes the full 5 s.
+    expect(afterAbortMs).toBeLessThan(2000);
+  });
+
   it("asks to repair a crash from the log tail", async () => {
     const model = new MockLanguageModelV3({
       doGenerate: [

@@ -170,7 +170,11 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
     }
     const secrets = collectSecrets([config.apiKey, ...resolved.secrets]);
     const model = withRetry(resolved.model, retry);
-    const { tools, state } = createWorkspaceTools({ directory: request.directory, scope: request.scope });
+    const { tools, state } = createWorkspaceTools({
+      directory: request.directory,
+      scope: request.scope,
+      abortSignal: signal,
+    });
 
     let usage: TokenUsage | undefined;
     let stepUsage: TokenUsage | undefined;

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import picomatch from "picomatch";
 import { z } from "zod";
 import type { Scope } from "../spec/mutator.js";
+import { type SearchFile, searchWithRegex } from "./regex-search.js";
 
 /**
  * The file tools the LLM proposer works through, confined to one directory. This module does not import `ai`:
@@ -19,6 +20,8 @@ export interface WorkspaceToolLimits {
   listEntries: number;
   /** Matches a search returns. */
   searchMatches: number;
+  /** How long a regular-expression search may take before it is stopped. */
+  searchTimeoutMs: number;
 }
 
 export const defaultWorkspaceToolLimits: Readonly<WorkspaceToolLimits> = {
@@ -26,6 +29,7 @@ export const defaultWorkspaceToolLimits: Readonly<WorkspaceToolLimits> = {
   maxFileBytes: 2_000_000,
   listEntries: 400,
   searchMatches: 100,
+  searchTimeoutMs: 5_000,
 };
 
 export interface WorkspaceToolsOptions {
@@ -34,6 +38,8 @@ export interface WorkspaceToolsOptions {
   /** Globs relative to `directory`; writes must match `editable` and no `protected` glob. */
   scope: Scope;
   limits?: Partial<WorkspaceToolLimits>;
+  /** Ends a search under way (the proposal was aborted). */
+  abortSignal?: AbortSignal;
 }
 
 /** What the model did through the tools, for the proposal and its metadata. */
@@ -74,6 +80,11 @@ const skippedDirectories = new Set([
   ".venv",
   ".mypy_cache",
 ]);
+
+/** Whether a relative path goes into or onto a `.git` (in any letter case: some file systems ignore it). */
+function touchesGit(path: string): boolean {
+  return path.split(/[\\/]/).some((part) => part.toLowerCase() === ".git");
+}
 
 function toPosix(path: string): string {
   return sep === "/" ? path : path.split(sep).join("/");
@@ -202,8 +213,11 @@ export function createWorkspaceTools(options: WorkspaceToolsOptions): {
       );
     }
     const name = toPosix(relative(root, path)) || ".";
-    if (name.split("/")[0] === ".git")
-      throw new Refusal(`Refused \`${raw}\`: the .git directory is off limits.`);
+    const gitRefusal = () =>
+      new Refusal(
+        `Refused \`${raw}\`: the .git directory is off limits (the repository's own files, or a nested repository), whatever the path or link leading there.`,
+      );
+    if (touchesGit(name)) throw gitRefusal();
     const base = await getRealRoot();
     // Resolve every symlink on the way; a new file is checked through its nearest existing ancestor.
     let existing = path;
@@ -215,6 +229,8 @@ export function createWorkspaceTools(options: WorkspaceToolsOptions): {
             `Refused \`${raw}\`: it resolves (through a symbolic link) to a location outside the project directory.`,
           );
         }
+        // Where the path really leads, through every link on the way: never into or onto a .git.
+        if (touchesGit(toPosix(relative(base, resolve(real, relative(existing, path)))))) throw gitRefusal();
         if (purpose === "write" && existing === path) {
           const realName = toPosix(relative(base, real));
           if ((await lstat(path)).isSymbolicLink()) {
@@ -279,6 +295,7 @@ export function createWorkspaceTools(options: WorkspaceToolsOptions): {
       entries.sort((a, b) => a.name.localeCompare(b.name));
       for (const entry of entries) {
         if (entry.isDirectory() && skippedDirectories.has(entry.name)) continue;
+        if (entry.name.toLowerCase() === ".git") continue;
         const path = resolve(directory, entry.name);
         const name = toPosix(relative(root, path));
         if (!(await visit(path, name, entry))) return;
@@ -286,6 +303,23 @@ export function createWorkspaceTools(options: WorkspaceToolsOptions): {
         if (entry.isDirectory()) queue.push(path);
       }
     }
+  }
+
+  async function searchLiteral(query: string, files: readonly SearchFile[]) {
+    const matches: string[] = [];
+    for (const file of files) {
+      options.abortSignal?.throwIfAborted();
+      const info = await stat(file.path);
+      if (info.size > limits.maxFileBytes) continue;
+      const buffer = await readFile(file.path);
+      if (isBinary(buffer)) continue;
+      for (const [index, line] of buffer.toString("utf8").split("\n").entries()) {
+        if (!line.includes(query)) continue;
+        if (matches.length >= limits.searchMatches) return { matches, more: true };
+        matches.push(`${file.name}:${index + 1}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
+      }
+    }
+    return { matches, more: false };
   }
 
   function label(name: string): string {
@@ -381,51 +415,43 @@ export function createWorkspaceTools(options: WorkspaceToolsOptions): {
   const searchText: WorkspaceTool<{ query: string; path?: string | undefined; regex?: boolean | undefined }> =
     {
       description:
-        "Search the project's text files for a string (or a regular expression); returns file:line: text.",
+        "Search the project's text files for a literal string (or, with `regex`, a JavaScript regular expression, stopped when it takes too long); returns file:line: text.",
       inputSchema: z.object({
         query: z.string().min(1),
         path: z.string().optional().describe("Directory or file to search; default: the whole project."),
         regex: z.boolean().optional().describe("Treat the query as a JavaScript regular expression."),
       }),
       execute: guarded(async ({ query, path: input, regex }) => {
-        let matcher: (line: string) => boolean;
-        if (regex) {
-          let pattern: RegExp;
-          try {
-            pattern = new RegExp(query);
-          } catch (error) {
-            throw new Refusal(`Invalid regular expression: ${(error as Error).message}`);
-          }
-          matcher = (line) => pattern.test(line);
-        } else {
-          matcher = (line) => line.includes(query);
-        }
         const { path, name } = await resolvePath(input ?? ".", "read");
-        const matches: string[] = [];
-        let more = false;
-        const searchFile = async (filePath: string, fileName: string) => {
-          const info = await stat(filePath);
-          if (info.size > limits.maxFileBytes) return;
-          const buffer = await readFile(filePath);
-          if (isBinary(buffer)) return;
-          const lines = buffer.toString("utf8").split("\n");
-          for (const [index, line] of lines.entries()) {
-            if (!matcher(line)) continue;
-            if (matches.length >= limits.searchMatches) {
-              more = true;
-              return;
-            }
-            const text = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-            matches.push(`${fileName}:${index + 1}: ${text}`);
-          }
-        };
+        const files: SearchFile[] = [];
         if ((await stat(path)).isDirectory()) {
           await walk(path, async (entryPath, entryName, entry) => {
-            if (entry.isFile()) await searchFile(entryPath, entryName);
-            return !more;
+            if (entry.isFile()) files.push({ name: entryName, path: entryPath });
+            return true;
           });
         } else {
-          await searchFile(path, name);
+          files.push({ name, path });
+        }
+        let matches: string[];
+        let more: boolean;
+        if (regex) {
+          const found = await searchWithRegex({
+            source: query,
+            files,
+            maxMatches: limits.searchMatches,
+            maxFileBytes: limits.maxFileBytes,
+            timeoutMs: limits.searchTimeoutMs,
+            abortSignal: options.abortSignal,
+          });
+          if (found.type === "invalid") throw new Refusal(`Invalid regular expression: ${found.message}`);
+          if (found.type === "timeout") {
+            throw new Refusal(
+              `The regular expression \`${query}\` was stopped after ${limits.searchTimeoutMs} ms (it backtracks too much); search for a literal string or a simpler pattern.`,
+            );
+          }
+          ({ matches, more } = found);
+        } else {
+          ({ matches, more } = await searchLiteral(query, files));
         }
         if (matches.length === 0) return `No matches for \`${query}\`.`;
         if (more)

@@ -7,6 +7,7 @@ import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { PreflightOptions } from "../spec/preflight.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "../workspace/hardened-git.js";
 
 /** A patch written as code: edits the researched directory in place. */
 export interface PatchFunction {
@@ -197,8 +198,17 @@ async function applyPatchFile(
   options: { check?: boolean } = {},
 ): Promise<string | undefined> {
   const git = (args: string[], cwd: string) =>
-    // Detached: out of the terminal's process group, so Ctrl-C stops the research rather than git.
-    execa("git", args, { cwd, reject: false, cancelSignal: abortSignal, stdin: "ignore", detached: true });
+    // Detached: out of the terminal's process group, so Ctrl-C stops the research rather than git. Hardened: no
+    // hooks, no fsmonitor, nothing from the environment redirects git.
+    execa("git", [...hardenedGitArguments, ...args], {
+      cwd,
+      reject: false,
+      cancelSignal: abortSignal,
+      stdin: "ignore",
+      detached: true,
+      env: hardenedGitEnvironment(),
+      extendEnv: false,
+    });
   const root = await git(["rev-parse", "--show-toplevel", "--show-prefix"], directory);
   let cwd = directory;
   const args = ["apply", "--whitespace=nowarn", ...(options.check ? ["--check"] : [])];

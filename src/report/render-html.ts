@@ -177,6 +177,10 @@ function summaryCards(data: ReportData, decimals: number): string {
       ),
     );
   }
+  if (data.sandbox !== undefined) {
+    const [value, ...detail] = data.sandbox.split(": ");
+    cards.push(card("Sandbox", value ?? data.sandbox, detail.join(": ")));
+  }
   return `<dl class="cards">${cards.join("")}</dl>`;
 }
 

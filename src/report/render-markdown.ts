@@ -60,6 +60,7 @@ export function renderMarkdownDocument(
     );
   }
   if (data.costUsd !== null) lines.push(`| cost | ${formatCost(data.costUsd)} |`);
+  if (data.sandbox !== undefined) lines.push(`| sandbox | ${cell(data.sandbox)} |`);
   lines.push(
     "",
     "## Trials",

@@ -7,6 +7,8 @@ export const reportDataOptionsSchema = z.strictObject({
   tag: z.string().min(1).optional(),
   metric: z.string().min(1).optional(),
   direction: z.enum(["minimize", "maximize"]).optional(),
+  /** What confined the research's runs, as the loop recorded it (`bubblewrap 0.8.0`, `unsandboxed: …`, `off`). */
+  sandbox: z.string().optional(),
 });
 
 /** What the summary is computed for: the metric's name and direction are inferred from the records when absent. */
@@ -104,6 +106,8 @@ export interface ReportData {
   firstStartedAt: string | null;
   lastEndedAt: string | null;
   rows: ReportRow[];
+  /** What confined the research's runs, when known. */
+  sandbox: string | undefined;
 }
 
 /** The kept gain against the run-to-run noise: in noise floors (σ), and whether noise alone could explain it. */
@@ -343,6 +347,7 @@ export function buildReportData(
     firstStartedAt: hasTimes ? new Date(firstStart).toISOString() : null,
     lastEndedAt: hasTimes ? new Date(lastEnd).toISOString() : null,
     rows: rows.sort((a, b) => a.id - b.id),
+    sandbox: parsed.sandbox,
   };
 }
 

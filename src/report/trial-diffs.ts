@@ -3,6 +3,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TrialRecord } from "../spec/records.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "../workspace/hardened-git.js";
 
 export interface ReadTrialDiffsOptions {
   /** The researched directory (any directory inside the git repository). */
@@ -51,8 +52,9 @@ async function git(
     let code: number | null;
     try {
       code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn("git", args, {
+        const child = spawn("git", [...hardenedGitArguments, ...args], {
           cwd: directory,
+          env: hardenedGitEnvironment(),
           stdio: [stdin.fd, stdout.fd, "ignore"],
           ...(abortSignal === undefined ? {} : { signal: abortSignal }),
         });

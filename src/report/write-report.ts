@@ -5,6 +5,7 @@ import { LedgerError } from "../errors/autoresearch-error.js";
 import { parseOptions } from "../errors/format-zod-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
+import { collectSecrets, redactSecrets } from "../secrets/secret-values.js";
 import { renderCurvesChart } from "./curves-chart.js";
 import { preloadProgressChart, renderProgressChart } from "./progress-chart.js";
 import { renderHtmlDocument } from "./render-html.js";
@@ -65,6 +66,13 @@ async function knownTags(directory: string): Promise<string[]> {
   }
 }
 
+/** A proposal may have written a credential into a file; the report shows its diff without it. */
+function redactDiffs(diffs: Map<number, string>): Map<number, string> {
+  const secrets = collectSecrets();
+  if (secrets.length === 0) return diffs;
+  return new Map([...diffs].map(([id, diff]) => [id, redactSecrets(diff, secrets)]));
+}
+
 /**
  * Writes the report of a research: reads `.autoresearch/<tag>/ledger.jsonl` in `directory`, the trials' diffs from
  * git, and writes `report.html` (one self-contained file), `report.md` with `report.svg` beside it, or
@@ -91,6 +99,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     tag,
     ...(metric === undefined ? {} : { metric }),
     ...(direction === undefined ? {} : { direction }),
+    ...(described?.sandbox === undefined ? {} : { sandbox: described.sandbox }),
   };
 
   if (format === "json") {
@@ -133,7 +142,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     records,
     chartSvg,
     curvesSvg,
-    diffs: await diffs,
+    diffs: redactDiffs(await diffs),
     generatedAt: parsed.generatedAt,
   });
   await writeFileAtomically(file, html);

@@ -5,6 +5,9 @@ import { finished } from "node:stream/promises";
 import { execa } from "execa";
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
+import { signalSandboxMembers } from "../sandbox/sandbox-processes.js";
+import { wrapCommand } from "../sandbox/wrap-command.js";
+import { collectSecrets } from "../secrets/secret-values.js";
 import type { RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import { describeMissingProgram, programOfShellCommand } from "./find-program.js";
@@ -57,9 +60,10 @@ const pipeGraceMs = 2000;
 /**
  * The built-in runner: runs a local command in the experiment directory, in its own process group, with a
  * time limit. `command` as a string runs through `bash -c`; as an array it is the argv. Output (stdout and
- * stderr) goes to the run's log file, capped at `maxLogBytes` (the head and the tail are kept); complete lines
- * go to `onLine` as they arrive. When the main process exits, every process left in its group is killed, so
- * nothing outlives the trial.
+ * stderr) goes to the run's log file, capped at `maxLogBytes` (the head and the tail are kept), with secrets
+ * replaced; complete lines go to `onLine` as they arrive. When the main process exits, every process left in its
+ * group is killed, so nothing outlives the trial. With a sandbox policy (`RunOptions.sandbox`) the command runs
+ * inside it, with the policy's environment only.
  */
 export function createCommandRunner(options: CommandRunnerOptions): Runner {
   const parsed = parseOptions(commandRunnerOptionsSchema, options);
@@ -84,8 +88,9 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
       });
       if (problem !== undefined) throw new Error(problem);
     },
+    appliesSandbox: true,
     async run(runOptions): Promise<RunResult> {
-      const { directory, logFile, abortSignal } = runOptions;
+      const { directory, logFile, abortSignal, sandbox } = runOptions;
       await mkdir(dirname(logFile), { recursive: true });
       let callbackError: { error: unknown } | undefined;
       const onLine = runOptions.onLine;
@@ -93,6 +98,7 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
         logFile,
         maxLogBytes,
         sources: 2,
+        secrets: collectSecrets(runOptions.secrets ?? [], { ...runnerEnv, ...runOptions.env }),
         ...(onLine === undefined
           ? {}
           : {
@@ -127,12 +133,13 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
 
       const runId = randomUUID();
       let subprocess: ReturnType<typeof spawn>;
+      const env = { ...runnerEnv, ...runOptions.env, [runIdVariable]: runId };
       try {
-        subprocess = spawn(file ?? "", args, directory, {
-          ...runnerEnv,
-          ...runOptions.env,
-          [runIdVariable]: runId,
-        });
+        if (sandbox === undefined) subprocess = spawn(file ?? "", args, directory, env, true);
+        else {
+          const wrapped = wrapCommand(sandbox, { file: file ?? "", args, cwd: directory, env });
+          subprocess = spawn(wrapped.file, wrapped.args, directory, wrapped.env, false);
+        }
       } catch (error) {
         capture.note(`[autoresearch: could not start \`${display}\`: ${String(error)}]`);
         return result({ exitCode: 127 });
@@ -150,7 +157,14 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
       let timedOut = false;
       let interrupted = false;
       let killTimer: NodeJS.Timeout | undefined;
+      // In bubblewrap, ending `bwrap` ends its whole PID namespace at once: a SIGTERM meant to let the experiment
+      // stop cleanly goes to the processes inside instead.
+      const namespaced = sandbox?.isolation === "bubblewrap";
       function signalGroup(signal: NodeJS.Signals): void {
+        if (namespaced && signal === "SIGTERM") {
+          void signalSandboxMembers(pid, signal);
+          return;
+        }
         try {
           killProcessGroup(pid, signal);
         } catch {
@@ -230,10 +244,17 @@ export function createCommandRunner(options: CommandRunnerOptions): Runner {
   };
 }
 
-function spawn(file: string, args: string[], directory: string, env: Record<string, string>) {
+function spawn(
+  file: string,
+  args: string[],
+  directory: string,
+  env: Record<string, string>,
+  extendEnv: boolean,
+) {
   return execa(file, args, {
     cwd: directory,
     env,
+    extendEnv,
     detached: true,
     stdin: "ignore",
     stdout: "pipe",

@@ -77,3 +77,28 @@ describe("createOutputCapture", () => {
     expect(longSummary.outputTail).toBe("short");
   });
 });
+
+describe("secrets in the output", () => {
+  it("are redacted before the log, the lines and the tail, also across chunks", async () => {
+    const logFile = join(directory, "run.log");
+    const lines: string[] = [];
+    const capture = createOutputCapture({
+      logFile,
+      maxLogBytes: 1024 * 1024,
+      sources: 2,
+      secrets: ["hf_s3cr3t_t0k3n"],
+      onLine: (line) => lines.push(line),
+    });
+    capture.push(0, Buffer.from("token: hf_s3cr"));
+    capture.push(0, Buffer.from("3t_t0k3n\nplain line\n"));
+    capture.push(1, Buffer.from("stderr hf_s3cr3t_t0k3n twice hf_s3cr3t_t0k3n\n"));
+    capture.note("[autoresearch: the command held hf_s3cr3t_t0k3n]");
+    const summary = await capture.close();
+    const log = await readFile(logFile, "utf8");
+    expect(log).toBe(
+      "token: [redacted]\nplain line\nstderr [redacted] twice [redacted]\n[autoresearch: the command held [redacted]]\n",
+    );
+    expect(lines).toEqual(["token: [redacted]", "plain line", "stderr [redacted] twice [redacted]"]);
+    expect(summary.outputTail).not.toContain("hf_s3cr3t_t0k3n");
+  });
+});

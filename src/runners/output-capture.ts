@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { redactValues } from "../secrets/secret-values.js";
 import { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 
 export interface OutputCaptureOptions {
@@ -13,6 +14,8 @@ export interface OutputCaptureOptions {
   tailLines?: number;
   tailChars?: number;
   maxLineBytes?: number;
+  /** Values replaced by `[redacted]` in every line before it reaches the log, `onLine` or the tail. */
+  secrets?: readonly string[];
 }
 
 export interface OutputSummary {
@@ -127,12 +130,26 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
     if (offset < raw.length) logTail.push(raw.subarray(offset));
   }
 
+  const secrets = options.secrets ?? [];
+  let redactionDelta = 0;
+  const needles = secrets.map((secret) => Buffer.from(secret));
+  // Bytes are searched first: most lines hold no secret and are never decoded for it.
+  function redactLine(raw: Buffer, length: number): { raw: Buffer; length: number } {
+    if (!needles.some((needle) => raw.includes(needle))) return { raw, length };
+    const content = Buffer.from(redactValues(raw.toString("utf8", 0, length), secrets));
+    // The log is shorter (or longer) than the output by this much, which is not output left out.
+    redactionDelta += length - content.length;
+    return { raw: Buffer.concat([content, raw.subarray(length)]), length: content.length };
+  }
+
   const splitters: LineSplitter[] = [];
   for (let index = 0; index < options.sources; index++) {
     splitters.push(
       createLineSplitter({
         maxLineBytes,
-        onLine(raw, length) {
+        onLine(rawLine, rawLength) {
+          const { raw, length } =
+            needles.length === 0 ? { raw: rawLine, length: rawLength } : redactLine(rawLine, rawLength);
           toLog(raw);
           onLine?.(raw.toString("utf8", 0, length));
         },
@@ -172,12 +189,12 @@ export function createOutputCapture(options: OutputCaptureOptions): OutputCaptur
       await once(log, "drain").catch(() => {});
     },
     note(text) {
-      notes.push(text);
+      notes.push(redactValues(text, secrets));
     },
     async close() {
       for (const splitter of splitters) splitter.flush();
       flushStaging();
-      const droppedBytes = totalBytes - headBytes - logTail.length;
+      const droppedBytes = totalBytes - redactionDelta - headBytes - logTail.length;
       if (droppedBytes > 0) {
         write(`${headEndsWithNewline ? "" : "\n"}[autoresearch: ${droppedBytes} bytes of output omitted]\n`);
       }

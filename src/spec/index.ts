@@ -29,3 +29,4 @@ export type {
   RunOptions,
   RunStartInfo,
 } from "./runner.js";
+export type { SandboxMount, SandboxPolicy } from "./sandbox.js";

@@ -1,5 +1,6 @@
 import type { Preflight } from "./preflight.js";
 import type { TokenUsage, TrialRecord } from "./records.js";
+import type { SandboxPolicy } from "./sandbox.js";
 
 /** What a mutator may touch, as globs relative to the researched directory. */
 export interface Scope {
@@ -47,6 +48,8 @@ export interface ProposeOptions {
   /** Diff of the incumbent against the baseline, and of each kept trial, for context. */
   readDiff(trial: TrialRecord): Promise<string>;
   abortSignal: AbortSignal;
+  /** How to confine a program the mutator starts (a coding agent), when the research runs sandboxed. */
+  sandbox?: SandboxPolicy;
 }
 
 /**

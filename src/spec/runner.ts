@@ -1,5 +1,6 @@
 import type { Preflight } from "./preflight.js";
 import type { RunResult } from "./records.js";
+import type { SandboxPolicy } from "./sandbox.js";
 
 /** What a runner reports once the experiment started, so that a restarted driver can clean up after it. */
 export interface RunStartInfo {
@@ -27,6 +28,13 @@ export interface RunOptions {
   /** Called once the experiment started (a process group, a submitted job), so a restarted driver can clean up. */
   onStart?: (info: RunStartInfo) => void;
   abortSignal: AbortSignal;
+  /**
+   * How to confine the run, when the research runs sandboxed: pass the command through `wrapCommand`. A runner
+   * that does so says `appliesSandbox: true`; one that ignores this field still works, unconfined.
+   */
+  sandbox?: SandboxPolicy;
+  /** Values to replace with `[redacted]` in everything the run's output becomes: the log, lines, the tail. */
+  secrets?: readonly string[];
 }
 
 /** What a restarted driver tells a runner about the runs a dead driver may have left behind. */
@@ -48,6 +56,8 @@ export interface RecoverResult {
 /** How to execute one experiment and what it printed. */
 export interface Runner {
   readonly name: string;
+  /** True when `run` confines the experiment to `RunOptions.sandbox`; otherwise the research says it is not. */
+  readonly appliesSandbox?: boolean;
   run(options: RunOptions): Promise<RunResult>;
   /**
    * Stops what a driver that died left running (jobs on a cluster). Called once when a research starts, before

@@ -18,6 +18,8 @@ export interface MockRun {
  */
 export class MockRunner implements Runner {
   readonly name: string;
+  /** It starts no process of the proposal, so there is nothing to confine: no research warns about it. */
+  readonly appliesSandbox = true;
   readonly calls: RunOptions[] = [];
   private readonly script: Scripted<MockRun | string, RunOptions>;
 

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { WorkspaceError } from "../errors/autoresearch-error.js";
 import { shellQuote } from "../shell-quote.js";
 import type { GitOptions } from "./git.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "./hardened-git.js";
 
 /**
  * One long-lived bash process that runs the loop's git commands, so each costs a bash fork rather than a Node
@@ -71,7 +72,7 @@ export function createGitShell(): GitShell {
   const start = (): ChildProcessWithoutNullStreams => {
     const child = spawn("bash", ["--noprofile", "--norc"], {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      env: hardenedGitEnvironment({ LC_ALL: "C" }),
       // A session of its own: the user's Ctrl-C goes to the terminal's process group, and must stop the research
       // (which finishes its git work and records the trial), not kill git halfway. It ends when the driver closes
       // its standard input, or with the driver, which closes it by exiting.
@@ -122,7 +123,7 @@ export function createGitShell(): GitShell {
       const assignments = Object.entries(options.env ?? {})
         .map(([name, value]) => `${name}=${shellQuote(value)}`)
         .join(" ");
-      const command = `${assignments} git -C ${shellQuote(directory)} ${args.map(shellQuote).join(" ")} </dev/null`;
+      const command = `${assignments} git -C ${shellQuote(directory)} ${[...hardenedGitArguments, ...args].map(shellQuote).join(" ")} </dev/null`;
       const line = `${command}; printf '\\n%s:%d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
       return new Promise((resolve, reject) => {
         pending.push({

@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import { WorkspaceError } from "../errors/autoresearch-error.js";
+import { hardenedGitArguments, hardenedGitEnvironment } from "./hardened-git.js";
 
 export interface GitOptions {
   env?: Record<string, string>;
@@ -10,15 +11,17 @@ export interface GitOptions {
 }
 
 /**
- * Runs git through execa. The loop's hot path uses this rather than simple-git, which waits 50 ms after every
- * command that prints nothing; that wait alone would dominate the loop's own overhead.
+ * Runs git through execa, hardened (no hooks, no fsmonitor, no redirecting GIT_ variables). The loop's hot path
+ * uses this rather than simple-git, which waits 50 ms after every command that prints nothing; that wait alone
+ * would dominate the loop's own overhead.
  */
 export async function git(directory: string, args: readonly string[], options: GitOptions = {}) {
-  const result = await execa("git", args, {
+  const result = await execa("git", [...hardenedGitArguments, ...args], {
     cwd: directory,
     reject: false,
     ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
-    env: { GIT_TERMINAL_PROMPT: "0", ...options.env },
+    env: hardenedGitEnvironment(options.env),
+    extendEnv: false,
     maxBuffer: 256 * 1024 * 1024,
     // Out of the terminal's process group: the user's Ctrl-C stops the research, which lets git finish.
     detached: true,

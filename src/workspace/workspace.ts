@@ -1,38 +1,26 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readdir, readFile, realpath, rm, stat } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { ConfigurationError, WorkspaceError } from "../errors/autoresearch-error.js";
 import { type GitOptions, git, gitOutput } from "./git.js";
 import { createGitShell } from "./git-shell.js";
+import { plainDiffArguments } from "./hardened-git.js";
 import { acquireLock } from "./lock.js";
-import { createMatcher } from "./scope.js";
+import { type ProtectedFiles, readProtectedFiles } from "./protected-files.js";
 import { tagMessage } from "./tag.js";
+import { openWorktree, type Worktree } from "./worktree.js";
+
+export type { Worktree };
 
 export interface OpenWorkspaceOptions {
   /** The researched directory: a repository's root or a folder inside one. */
   directory: string;
   tag: string;
-  /** Globs of protected files, relative to the researched directory; hashed once to detect tampering. */
+  /**
+   * Globs of protected files, relative to the researched directory. Their content is taken from the branch head
+   * at opening, and from the research's baseline once the loop names it (`protectAgainst`).
+   */
   protected: readonly string[];
-}
-
-/**
- * One git worktree of the research (a slot's, or one where proposals are prepared ahead), detached, under
- * `.autoresearch/<tag>/worktrees/<name>`.
- */
-export interface Worktree {
-  readonly name: string;
-  /** The researched directory inside this worktree: where proposals edit and experiments run. */
-  readonly directory: string;
-  /** Puts the worktree at `commit`, with no changes and no untracked files. */
-  checkout(commit: string): Promise<void>;
-  /** Stages every change in the worktree; returns the changed files relative to the researched directory. */
-  stage(): Promise<string[]>;
-  /** Commits what is staged on top of `parent` and points `refs/autoresearch/<tag>/trials/<trial>` at it. */
-  commit(options: { parent: string; trial: number; message: string }): Promise<string>;
-  /** Protected files whose content here differs from when the workspace was opened. */
-  changedProtectedFiles(): Promise<string[]>;
 }
 
 /** The outcome of applying a trial's change onto another commit. */
@@ -54,7 +42,7 @@ export interface Workspace {
   readonly branch: string;
   /** `.autoresearch/<tag>` inside the researched directory. */
   readonly stateDirectory: string;
-  /** The researched directory inside the trial worktree: where proposals edit and experiments run. */
+  /** The researched directory inside the first slot's worktree (`worktree("trial")`). */
   readonly trialDirectory: string;
   /** Problems worth a warning that do not stop the research (e.g. uncommitted changes left out). */
   readonly warnings: readonly string[];
@@ -68,21 +56,29 @@ export interface Workspace {
   merge(options: { base: string; commit: string; onto: string }): Promise<MergeResult>;
   /** Commits `tree` on top of `parent` and points the trial's ref at it. */
   commitTree(options: { tree: string; parent: string; trial: number; message: string }): Promise<string>;
-  /** Puts the trial worktree at `commit`, with no changes and no untracked files. */
+  /** Puts the first worktree at exactly `commit` (see {@link Worktree.checkout}). */
   checkout(commit: string): Promise<void>;
-  /** Stages every change in the worktree; returns the changed files relative to the researched directory. */
+  /** Stages every change in the first worktree (see {@link Worktree.stage}). */
   stage(): Promise<string[]>;
-  /** Commits what is staged on top of `parent` and points `refs/autoresearch/<tag>/trials/<trial>` at it. */
+  /** Commits what is staged in the first worktree on top of `parent` and points the trial's ref at it. */
   commit(options: { parent: string; trial: number; message: string }): Promise<string>;
   /** Points the trial ref at an existing commit (the baseline). */
   markTrial(trial: number, commit: string): Promise<void>;
   /** Moves the incumbent branch from `from` to `to`; fails if someone else moved it. */
   advance(options: { from: string; to: string }): Promise<void>;
+  /** Every trial ref of the tag: trial number to commit. */
+  trialRefs(): Promise<Map<number, string>>;
   /** Is `ancestor` an ancestor of (or equal to) `commit`? */
   isAncestor(ancestor: string, commit: string): Promise<boolean>;
   diff(from: string, to: string): Promise<string>;
-  /** Protected files whose content differs from when the workspace was opened. */
+  /** Protected files of the first worktree whose content differs from the reference commit's. */
   changedProtectedFiles(): Promise<string[]>;
+  /** Takes the protected files' content from `commit` (the research's baseline) from now on. */
+  protectAgainst(commit: string): Promise<void>;
+  /** The protected files as absolute paths in the first worktree (see {@link Worktree.protectedPaths}). */
+  protectedPaths(): string[];
+  /** Blob ids of the protected files at `commit` that differ from the reference (paths relative to the directory). */
+  protectedFilesChangedAt(commit: string): Promise<string[]>;
   release(): Promise<void>;
 }
 
@@ -90,18 +86,7 @@ function toPosix(path: string): string {
   return path.split(sep).join("/");
 }
 
-async function hashFile(path: string): Promise<string> {
-  try {
-    return createHash("sha256")
-      .update(await readFile(path))
-      .digest("hex");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw error;
-  }
-}
-
-async function identityEnvironment(root: string): Promise<Record<string, string>> {
+export async function identityEnvironment(root: string): Promise<Record<string, string>> {
   const configured = async (key: string) =>
     (await git(root, ["config", "--get", key], { allowExitCodes: [1] })).stdout.trim();
   const [name, email] = await Promise.all([configured("user.name"), configured("user.email")]);
@@ -229,83 +214,38 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
     const branchHead = async () => (await hotOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
     const toResearched = (file: string) => (prefix === "" ? file : posix.relative(prefix, file));
 
-    const prepare = async (path: string): Promise<void> => {
-      if (!registered.has(path) || !existsSync(join(path, ".git"))) {
-        await rm(path, { recursive: true, force: true });
-        await git(repositoryRoot, ["worktree", "prune"]);
-        await git(repositoryRoot, ["worktree", "add", "--detach", "--force", path, branchRef]);
-        registered.add(path);
-      }
-      const worktreeGitDirectory = resolve(path, await gitOutput(path, ["rev-parse", "--git-dir"]));
-      await rm(join(worktreeGitDirectory, "index.lock"), { force: true });
-    };
+    // Protected files cannot change through a valid proposal, so their content is the same for every trial: that
+    // of the research's baseline, compared after each run.
+    const readProtected = (commit: string) =>
+      readProtectedFiles({ git: hot.git, repositoryRoot, prefix, commit, globs: options.protected });
+    const initialHead = await branchHead();
+    let protectedFiles: ProtectedFiles = await readProtected(initialHead);
 
-    let protectedHashes: Map<string, string> | undefined;
     const worktrees = new Map<string, Promise<Worktree>>();
-    const makeWorktree = async (name: string): Promise<Worktree> => {
-      const path = join(stateDirectory, "worktrees", name);
-      await prepare(path);
-      const researched = prefix === "" ? path : join(path, prefix);
-      const checkout = async (commit: string) => {
-        await hot.git(path, ["reset", "--hard", "-q", commit]);
-        await hot.git(path, ["clean", "-fdq"]);
-      };
-      return {
-        name,
-        directory: researched,
-        checkout,
-        async stage() {
-          await hot.git(path, ["add", "-A"]);
-          const names = await hotOutput(path, [
-            "diff",
-            "--cached",
-            "--name-only",
-            "--no-renames",
-            "-z",
-            "HEAD",
-          ]);
-          return names.split("\0").filter(Boolean).map(toResearched);
-        },
-        async commit({ parent, trial, message }) {
-          const tree = (await hotOutput(path, ["write-tree"])).trim();
-          const commit = (
-            await hotOutput(path, ["commit-tree", tree, "-p", parent, "-m", message], { env: identity })
-          ).trim();
-          await hot.git(path, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
-          return commit;
-        },
-        async changedProtectedFiles() {
-          const changed: string[] = [];
-          for (const [file, hash] of protectedHashes ?? []) {
-            if ((await hashFile(join(researched, file))) !== hash) changed.push(file);
-          }
-          return changed;
-        },
-      };
-    };
     const worktree = (name: string): Promise<Worktree> => {
       let made = worktrees.get(name);
       if (made === undefined) {
-        made = makeWorktree(name);
+        made = openWorktree(
+          {
+            hot,
+            repositoryRoot,
+            stateDirectory,
+            prefix,
+            tag,
+            branchRef,
+            identity,
+            registered,
+            protectedFiles: () => protectedFiles,
+          },
+          name,
+        );
         worktrees.set(name, made);
         made.catch(() => worktrees.delete(name));
       }
       return made;
     };
-
-    // Protected files cannot change through a valid proposal, so their content is the same for every trial:
-    // hash them once, from the incumbent, and compare after each run.
     const first = await worktree("trial");
-    await first.checkout(await branchHead());
-    const isProtected = createMatcher(options.protected);
-    const tracked = (await hotOutput(first.directory, ["ls-files", "-z", "--full-name"]))
-      .split("\0")
-      .filter(Boolean);
-    const protectedFiles = tracked
-      .map(toResearched)
-      .filter((file) => !file.startsWith("../") && isProtected(file));
-    protectedHashes = new Map<string, string>();
-    for (const file of protectedFiles) protectedHashes.set(file, await hashFile(join(first.directory, file)));
+    await first.checkout(initialHead);
 
     return {
       directory,
@@ -359,14 +299,39 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
           from,
         ]);
       },
+      async trialRefs() {
+        const listing = await hotOutput(repositoryRoot, [
+          "for-each-ref",
+          "--format=%(refname) %(objectname)",
+          `refs/autoresearch/${tag}/trials/`,
+        ]);
+        const refs = new Map<number, string>();
+        for (const line of listing.split("\n")) {
+          const [name, commit] = line.split(" ");
+          const trial = Number(name?.split("/").pop());
+          if (commit !== undefined && Number.isInteger(trial)) refs.set(trial, commit);
+        }
+        return refs;
+      },
       async isAncestor(ancestor, commit) {
         const result = await hot.git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {
           allowExitCodes: [1],
         });
         return result.exitCode === 0;
       },
-      diff: (from, to) => hotOutput(repositoryRoot, ["diff", from, to]),
+      diff: (from, to) => hotOutput(repositoryRoot, ["diff", ...plainDiffArguments, from, to]),
       changedProtectedFiles: () => first.changedProtectedFiles(),
+      async protectAgainst(commit) {
+        if (commit !== protectedFiles.commit) protectedFiles = await readProtected(commit);
+      },
+      protectedPaths: () => first.protectedPaths(),
+      async protectedFilesChangedAt(commit) {
+        const at = await readProtected(commit);
+        const names = new Set([...protectedFiles.expected.keys(), ...at.expected.keys()]);
+        return [...names]
+          .filter((name) => protectedFiles.expected.get(name) !== at.expected.get(name))
+          .sort();
+      },
       async release() {
         hot.close();
         await releaseLock();

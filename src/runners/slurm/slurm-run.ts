@@ -1,14 +1,30 @@
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { wrapCommand } from "../../sandbox/wrap-command.js";
 import type { RunResult } from "../../spec/records.js";
 import type { RunOptions } from "../../spec/runner.js";
+import type { SandboxPolicy } from "../../spec/sandbox.js";
 import { createOutputCapture } from "../output-capture.js";
 import { followFile } from "./follow-file.js";
 import { jobName } from "./job-name.js";
 import { jobOutcome } from "./job-outcome.js";
 import type { JobPoller } from "./job-poller.js";
 import { buildJobScript, type CommandWrapper } from "./job-script.js";
+
+/**
+ * Runs the job's command inside the research's sandbox policy (bubblewrap, when the research found it, must be on
+ * the compute node too), with the policy's environment only: the job's own, passed on by `sbatch`, is cleared.
+ */
+function sandboxWrapper(policy: SandboxPolicy): CommandWrapper {
+  return (argv, context) => {
+    const [file = "", ...args] = argv;
+    const wrapped = wrapCommand(policy, { file, args, cwd: context.directory, env: { ...context.env } });
+    const environment = Object.entries(wrapped.env).map(([name, value]) => `${name}=${value}`);
+    return ["env", "-i", ...environment, wrapped.file, ...wrapped.args];
+  };
+}
+
 import { watchJob } from "./job-watch.js";
 import { registerLiveJob, releaseLiveJob } from "./live-jobs.js";
 import type { SlurmCommands } from "./slurm-commands.js";
@@ -96,7 +112,8 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
       directory,
       env,
       description: name,
-      wrap: context.wrap,
+      // The research's sandbox wraps the command on the compute node (bubblewrap must be there too).
+      wrap: runOptions.sandbox === undefined ? context.wrap : sandboxWrapper(runOptions.sandbox),
     });
   } catch (error) {
     const reason = `the job script could not be written: ${error instanceof Error ? error.message : String(error)}`;

@@ -33,6 +33,7 @@ export function createSlurmRunner(options: SlurmRunnerOptions): Omit<Runner, "pr
   const { time: _time, cpusPerTask: _cpus, mem: _mem, ...placement } = normalized.sbatch;
   return {
     name: "slurm",
+    appliesSandbox: true,
     run: (runOptions) =>
       runSlurmJob({ options: normalized, commands, poller, resources, scancel }, runOptions),
     recover: (recoverOptions) =>

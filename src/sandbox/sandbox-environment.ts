@@ -1,0 +1,78 @@
+/**
+ * The environment a sandboxed command gets: only the driver's variables named in an allowlist, plus the values
+ * the research sets explicitly. Everything else the driver holds (API keys, cloud credentials, tokens) stays out.
+ */
+
+/** Variables every sandboxed command may inherit: the system's basics, locale, terminal and GPU selection. */
+export const baseEnvironmentAllowlist: readonly string[] = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "LANG",
+  "LANGUAGE",
+  "LC_*",
+  "TZ",
+  "TERM",
+  "COLORTERM",
+  "NO_COLOR",
+  "LD_LIBRARY_PATH",
+  "CUDA_*",
+  "NVIDIA_*",
+  "NCCL_*",
+  "HIP_VISIBLE_DEVICES",
+  "ROCR_VISIBLE_DEVICES",
+  "GPU_DEVICE_ORDINAL",
+  "AUTORESEARCH_*",
+];
+
+/**
+ * What a coding agent needs on top: the settings of the model providers the built-in agents call (with their
+ * keys) and the proxy and certificate settings of the network they call through. Anything else an agent needs
+ * (another provider's key) is named in the sandbox's `agent.env`.
+ */
+export const agentEnvironmentAllowlist: readonly string[] = [
+  "ANTHROPIC_*",
+  "CLAUDE_*",
+  "OPENAI_*",
+  "CODEX_*",
+  "AIDER_*",
+  "GEMINI_*",
+  "QWEN_*",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "NODE_EXTRA_CA_CERTS",
+];
+
+/** Whether `name` is one of `allowlist`: an exact name, or a prefix ending in `*`. */
+export function isAllowed(name: string, allowlist: readonly string[]): boolean {
+  return allowlist.some((entry) =>
+    entry.endsWith("*") ? name.startsWith(entry.slice(0, -1)) : name === entry,
+  );
+}
+
+/**
+ * The allowlisted part of `inherited` (the driver's environment), then `explicit` on top: values the research,
+ * the runner or the mutator set on purpose always pass. `TMPDIR` points at the sandbox's private `/tmp` when
+ * `privateTemporary` is set, since a `TMPDIR` elsewhere is read-only there.
+ */
+export function buildSandboxEnvironment(
+  allowlist: readonly string[],
+  explicit: Record<string, string>,
+  options: { inherited?: NodeJS.ProcessEnv; privateTemporary?: boolean } = {},
+): Record<string, string> {
+  const inherited = options.inherited ?? process.env;
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inherited)) {
+    if (value !== undefined && isAllowed(name, allowlist)) environment[name] = value;
+  }
+  if (options.privateTemporary) environment.TMPDIR = "/tmp";
+  return { ...environment, ...explicit };
+}
