@@ -57,7 +57,14 @@ export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mu
 export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/search-space-mutator.js";
 export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
 export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
+// Eval suites (promptfoo, Inspect AI, a per-case file) and their per-case decisions.
+export { type CaseFileObjectiveOptions, createCaseFileObjective } from "./objectives/case-file-objective.js";
+export { createInspectObjective, type InspectObjectiveOptions } from "./objectives/inspect-objective.js";
 export { createMetricObjective, type MetricObjectiveOptions } from "./objectives/metric-objective.js";
+export {
+  createPromptfooObjective,
+  type PromptfooObjectiveOptions,
+} from "./objectives/promptfoo-objective.js";
 export {
   buildProgressChartSpec,
   type ProgressChartOptions,
@@ -93,4 +100,5 @@ export { type ReadTrialDiffsOptions, readTrialDiffs } from "./report/trial-diffs
 export { type WriteReportOptions, type WriteReportResult, writeReport } from "./report/write-report.js";
 export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
+export { createPromptfooRunner, type PromptfooRunnerOptions } from "./runners/promptfoo-runner.js";
 export type * from "./spec/index.js";

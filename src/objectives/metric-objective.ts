@@ -3,7 +3,8 @@ import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Objective } from "../spec/objective.js";
 import type { Measurement } from "../spec/records.js";
-import { compareByThreshold, compareByWelch, formatNumber } from "./decision-rules.js";
+import { checkConstraints, constraintsSchema } from "./constraints.js";
+import { compareByThreshold, compareByWelch } from "./decision-rules.js";
 import { type ReadMetrics, readJsonMetrics, readLogMetrics } from "./read-metrics.js";
 
 function captureGroups(regex: RegExp): number {
@@ -44,14 +45,6 @@ const sourceSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("json"), file: z.string().min(1) }),
 ]);
 
-const constraintSchema = z
-  .object({ min: z.number().optional(), max: z.number().optional() })
-  .refine((bounds) => bounds.min !== undefined || bounds.max !== undefined, "`min`, `max` or both")
-  .refine(
-    (bounds) => bounds.min === undefined || bounds.max === undefined || bounds.min <= bounds.max,
-    "`min` to be at most `max`",
-  );
-
 const decisionSchema = z.discriminatedUnion("rule", [
   z.object({ rule: z.literal("threshold") }),
   z.object({ rule: z.literal("welch"), alpha: z.number().gt(0).lt(1).default(0.05) }),
@@ -64,7 +57,7 @@ const metricObjectiveOptionsSchema = z.object({
   /** Where the metrics come from: `name: value` lines (default), a regex over the log, or a JSON file. */
   source: sourceSchema.default({ type: "summary" }),
   /** Bounds on any metric, e.g. `{ peak_vram_mb: { max: 80000 } }`. A violation makes the trial a discard. */
-  constraints: z.record(z.string(), constraintSchema).default({}),
+  constraints: constraintsSchema,
   /** The smallest improvement worth keeping, in the metric's units. 0: any strict improvement. */
   minImprovement: z.number().nonnegative().default(0),
   decision: decisionSchema.default({ rule: "threshold" }),
@@ -115,25 +108,6 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
   if (!parsed.success) throw toConfigurationError(parsed.error, options);
   const { metric, direction, source, constraints, minImprovement, decision, noiseMultiple } = parsed.data;
   const regex = source.type === "regex" ? toRegex(source.pattern) : undefined;
-
-  function checkConstraints(metrics: Record<string, number>): string[] {
-    const violations: string[] = [];
-    for (const [name, bounds] of Object.entries(constraints)) {
-      const value = metrics[name];
-      if (value === undefined) {
-        const wanted = [
-          bounds.min === undefined ? undefined : `>= ${formatNumber(bounds.min)}`,
-          bounds.max === undefined ? undefined : `<= ${formatNumber(bounds.max)}`,
-        ].filter((text) => text !== undefined);
-        violations.push(`${name} missing (expected ${wanted.join(" and ")})`);
-      } else if (bounds.min !== undefined && value < bounds.min) {
-        violations.push(`${name} ${formatNumber(value)} < ${formatNumber(bounds.min)}`);
-      } else if (bounds.max !== undefined && value > bounds.max) {
-        violations.push(`${name} ${formatNumber(value)} > ${formatNumber(bounds.max)}`);
-      }
-    }
-    return violations;
-  }
 
   return {
     name: "metric",
@@ -196,7 +170,7 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
       const measurement: Measurement = {
         metrics: found.metrics,
         value,
-        violations: checkConstraints(found.metrics),
+        violations: checkConstraints(constraints, found.metrics),
       };
       if (value === undefined && error !== undefined) measurement.error = error;
       return measurement;

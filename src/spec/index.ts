@@ -9,8 +9,11 @@ export type { AppendOptions, Ledger } from "./ledger.js";
 export type { Mutator, Proposal, ProposeOptions, RepairRequest, Scope } from "./mutator.js";
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
 export type {
+  CaseScores,
   Comparison,
   Decision,
+  FinalEvaluation,
+  FinalEvaluationSide,
   Measurement,
   RunResult,
   TokenUsage,

@@ -1,4 +1,4 @@
-import type { Comparison, Measurement, RunResult } from "./records.js";
+import type { CaseScores, Comparison, Measurement, RunResult } from "./records.js";
 
 /** Which way is better. */
 export type Direction = "minimize" | "maximize";
@@ -21,6 +21,12 @@ export interface CompareOptions {
    * more than once: how much the number moves with nothing changed.
    */
   noiseFloor?: number;
+  /**
+   * Per-case results of the candidate's runs and of the incumbent's, when the objective measures cases: a rule may
+   * pair them case by case instead of comparing the averages.
+   */
+  candidateCases?: CaseScores;
+  incumbentCases?: CaseScores;
 }
 
 /**
@@ -31,6 +37,11 @@ export interface Objective {
   /** The optimized metric's name, e.g. `val_bpb`. */
   readonly metric: string;
   readonly direction: Direction;
+  /**
+   * Exit codes besides 0 after which the run is still measured, e.g. 100, which promptfoo returns when some test
+   * failed. Any other non-zero exit is a crash.
+   */
+  readonly measuredExitCodes?: readonly number[];
   measure(options: MeasureOptions): Promise<Measurement>;
   compare(options: CompareOptions): Comparison;
 }
