@@ -184,7 +184,7 @@ describe("the case-file objective", () => {
     );
     const measurement = await measure(createCaseFileObjective({ file: "cases.jsonl" }));
     expect(Object.keys(measurement.cases ?? {})).toEqual(["__proto__", "constructor"]);
-    expect(measurement.cases?.__proto__).toEqual([0.25]);
+    expect(Object.getOwnPropertyDescriptor(measurement.cases, "__proto__")?.value).toEqual([0.25]);
     expect(measurement.value).toBe(0.625);
   });
 });
