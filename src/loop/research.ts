@@ -4,8 +4,10 @@ import { writeResearchDescription } from "../ledgers/research-description.js";
 import { killByEnvironment } from "../runners/process-group.js";
 import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "../spec/events.js";
 import type { Proposal, RepairRequest } from "../spec/mutator.js";
-import type { Comparison, Measurement, RunResult, TrialRecord, TrialStatus } from "../spec/records.js";
+import type { CaseScores, Comparison, Measurement, TrialRecord, TrialStatus } from "../spec/records.js";
 import { checkScope } from "../workspace/scope.js";
+import { caseCompareOptions, mergeCaseScores } from "./case-results.js";
+import type { RunFailure } from "./classify-run.js";
 import { openWorkspace, type Workspace } from "../workspace/workspace.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
 import {
@@ -16,24 +18,13 @@ import {
   writeInFlight,
   writeInFlightSync,
 } from "./in-flight.js";
+import { measureRun, type RunOutcome } from "./measure-run.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
   type ResearchOptions,
   type RunResearchOptions,
 } from "./research-options.js";
-
-/** The outcome of one run that went wrong, or `undefined` when it produced a usable measurement. */
-interface RunFailure {
-  status: TrialStatus;
-  reason: string;
-}
-
-interface RunOutcome {
-  result: RunResult;
-  measurement: Measurement;
-  failure: RunFailure | undefined;
-}
 
 /** Every experiment's environment names the state directory of its research, so leftovers can be found. */
 const stateVariable = "AUTORESEARCH_STATE";
@@ -42,43 +33,6 @@ const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violation
 
 function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-function describeExit(result: RunResult): string {
-  if (result.signal !== null) return `killed by ${result.signal}`;
-  return `exited with code ${result.exitCode}`;
-}
-
-function classifyRun(
-  result: RunResult,
-  measurement: Measurement,
-  tampered: string[],
-): RunFailure | undefined {
-  if (tampered.length > 0) {
-    return { status: "invalid", reason: `protected files changed during the run: ${tampered.join(", ")}` };
-  }
-  if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
-  if (result.timedOut) {
-    return { status: "timeout", reason: `timed out after ${(result.durationMs / 1000).toFixed(1)} s` };
-  }
-  if (result.exitCode !== 0) return { status: "crash", reason: describeExit(result) };
-  if (measurement.value === undefined) {
-    return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
-  }
-  return undefined;
-}
-
-function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    exitCode: null,
-    signal: null,
-    durationMs,
-    timedOut: false,
-    interrupted: false,
-    logFile,
-    outputTail: `runner failed: ${message}`,
-  };
 }
 
 /** The incumbent: the last kept trial. Kept trials only ever improve on their predecessor. */
@@ -215,6 +169,7 @@ async function drive(
     let consecutiveFailures = 0;
     let repair: RepairRequest | undefined;
     const recheckedIncumbent: number[] = [];
+    const recheckedIncumbentCases: (CaseScores | undefined)[] = [];
 
     const state = (): ResearchState => {
       const kept = lastKept(records);
@@ -261,58 +216,35 @@ async function drive(
       }
       emit({ type: "run-start", trial, sample, of, role });
       const name =
-        role === "incumbent" ? `${trial}-incumbent-${sample}` : of > 1 ? `${trial}-${sample}` : `${trial}`;
+        judge.name ??
+        (role === "incumbent" ? `${trial}-incumbent-${sample}` : of > 1 ? `${trial}-${sample}` : `${trial}`);
       const logFile = join(stateDirectory, "logs", `${name}.log`);
-      const runStarted = Date.now();
-      let result: RunResult;
-      try {
-        result = await judge.runner.run({
-          directory: trialDirectory,
-          trial,
-          logFile,
-          env: {
-            ...options.env,
-            AUTORESEARCH_TAG: tag,
-            [stateVariable]: stateDirectory,
-            AUTORESEARCH_TRIAL: String(trial),
-            AUTORESEARCH_SAMPLE: String(sample),
-            [evaluation.seedVariable]: String(sample),
-          },
-          onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
-          onStart: ({ pid }) => {
-            inFlight.processGroups.push(pid);
-            // Synchronously, so the group is on disk before the experiment gets far.
-            writeInFlightSync(stateDirectory, inFlight);
-          },
-          abortSignal,
-        });
-      } catch (error) {
-        if (abortSignal.aborted) {
-          result = { ...runnerFailure(error, logFile, Date.now() - runStarted), interrupted: true };
-        } else {
-          result = runnerFailure(error, logFile, Date.now() - runStarted);
-        }
-      }
-      const tampered = await workspace.changedProtectedFiles();
-      const ran = result.exitCode === 0 && !result.timedOut && !result.interrupted && tampered.length === 0;
-      let measurement = emptyMeasurement;
-      if (ran) {
-        try {
-          measurement = await judge.objective.measure({
-            run: result,
-            directory: trialDirectory,
-            abortSignal,
-          });
-        } catch (error) {
-          // An objective that throws is a failed measurement of this run, not a failure of the research.
-          if (abortSignal.aborted) result = { ...result, interrupted: true };
-          const message = error instanceof Error ? error.message : String(error);
-          measurement = { ...emptyMeasurement, error: `the objective failed: ${message}` };
-        }
-      }
-      if (tampered.length > 0) currentCheckout = undefined;
-      emit({ type: "run-end", trial, result, measurement });
-      return { result, measurement, failure: classifyRun(result, measurement, tampered) };
+      const outcome = await measureRun({
+        runner: judge.runner,
+        objective: judge.objective,
+        directory: trialDirectory,
+        trial,
+        logFile,
+        env: {
+          ...options.env,
+          AUTORESEARCH_TAG: tag,
+          [stateVariable]: stateDirectory,
+          AUTORESEARCH_TRIAL: String(trial),
+          AUTORESEARCH_SAMPLE: String(sample),
+          [evaluation.seedVariable]: String(sample),
+        },
+        onLine: (line) => channel.push({ type: "run-line", trial, line }, { droppable: true }),
+        onStart: ({ pid }) => {
+          inFlight.processGroups.push(pid);
+          // Synchronously, so the group is on disk before the experiment gets far.
+          writeInFlightSync(stateDirectory, inFlight);
+        },
+        changedProtectedFiles: () => workspace.changedProtectedFiles(),
+        abortSignal,
+      });
+      if (outcome.tampered.length > 0) currentCheckout = undefined;
+      emit({ type: "run-end", trial, result: outcome.result, measurement: outcome.measurement });
+      return outcome;
     };
 
     /** The sd of the baseline's repeated runs, recorded in its comparison statistics. */
@@ -336,9 +268,11 @@ async function drive(
       comparison?: Comparison;
       holdout?: TrialRecord["holdout"];
       runMs: number;
+      cases?: CaseScores | undefined;
     }> => {
       const samples: number[] = [];
       const incumbentSamples: number[] = [];
+      const candidateCases: (CaseScores | undefined)[] = [];
       let last: RunOutcome | undefined;
       let runMs = 0;
       const repeats = isBaseline ? (evaluation.baselineRepeats ?? evaluation.repeats) : evaluation.repeats;
@@ -357,6 +291,7 @@ async function drive(
             runMs += last.result.durationMs;
             if (last.failure !== undefined) return last.failure;
             samples.push(last.measurement.value as number);
+            candidateCases.push(last.measurement.cases);
           }
           if (index < incumbentCount && incumbent?.commit) {
             const again = await runOnce(incumbent.commit, trial, sample, total, "incumbent", inFlight);
@@ -366,6 +301,7 @@ async function drive(
             if (again.failure === undefined) {
               incumbentSamples.push(again.measurement.value as number);
               recheckedIncumbent.push(again.measurement.value as number);
+              recheckedIncumbentCases.push(again.measurement.cases);
             }
           }
         }
@@ -375,8 +311,9 @@ async function drive(
       const failure = await runBatch(0, repeats, incumbentRuns);
       if (failure !== undefined) return { ...failure, samples, incumbentSamples, last, runMs };
       const measurement = (last as RunOutcome | undefined)?.measurement ?? emptyMeasurement;
+      const cases = mergeCaseScores(candidateCases);
       if (isBaseline) {
-        return { status: "keep", reason: "baseline", samples, incumbentSamples, last, runMs };
+        return { status: "keep", reason: "baseline", samples, incumbentSamples, last, runMs, cases };
       }
       if (measurement.violations.length > 0) {
         return {
@@ -386,15 +323,19 @@ async function drive(
           incumbentSamples,
           last,
           runMs,
+          cases,
         };
       }
       const noise = noiseFloor();
       const reference = () =>
         incumbentRuns > 0 && recheckedIncumbent.length > 0 ? recheckedIncumbent : samplesOf(incumbent);
+      const referenceCases = () =>
+        incumbentRuns > 0 && recheckedIncumbent.length > 0 ? recheckedIncumbentCases : [];
       let comparison = objective.compare({
         candidate: samples,
         incumbent: reference(),
         ...(noise === undefined ? {} : { noiseFloor: noise }),
+        ...caseCompareOptions(candidateCases, referenceCases(), incumbent),
       });
       if (comparison.better && evaluation.confirm > 0) {
         const confirmFailure = await runBatch(
@@ -408,6 +349,7 @@ async function drive(
           candidate: samples,
           incumbent: reference(),
           ...(noise === undefined ? {} : { noiseFloor: noise }),
+          ...caseCompareOptions(candidateCases, referenceCases(), incumbent),
         });
       }
       let holdout: TrialRecord["holdout"];
@@ -431,6 +373,7 @@ async function drive(
         last,
         comparison,
         runMs,
+        cases: mergeCaseScores(candidateCases),
         ...(holdout === undefined ? {} : { holdout }),
       };
     };
@@ -476,6 +419,7 @@ async function drive(
         head = record.commit;
         incumbent = record;
         recheckedIncumbent.length = 0;
+        recheckedIncumbentCases.length = 0;
         incumbentHoldout = record.holdout?.metric;
       } else if (record.status === "keep") {
         incumbent = record;
@@ -512,6 +456,7 @@ async function drive(
           : {}),
         ...(outcome?.comparison === undefined ? {} : { comparison: outcome.comparison }),
         ...(outcome?.holdout === undefined ? {} : { holdout: outcome.holdout }),
+        ...(outcome?.cases === undefined ? {} : { cases: outcome.cases }),
         changedFiles: inFlight.changedFiles,
         run:
           last === undefined
