@@ -79,6 +79,18 @@ export const researchOptionsSchema = z.object({
       tolerance: z.number().min(0).default(0),
     })
     .optional(),
+  /**
+   * The sealed test: a runner and objective (e.g. the test split of an eval suite) run once when the research
+   * ends, `repeats` times each on the final best and on the baseline. Never used for a decision; reported in the
+   * summary, `status` and the report. See docs/evaluation.md for which split is for what.
+   */
+  finalEvaluation: z
+    .object({
+      runner: role<Runner>("runner", "run"),
+      objective: role<Objective>("objective", "measure"),
+      repeats: count(1).default(1),
+    })
+    .optional(),
   abortSignal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
 });
 

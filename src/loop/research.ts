@@ -6,10 +6,11 @@ import type { ResearchEvent, ResearchState, ResearchSummary, StopReason } from "
 import type { Proposal, RepairRequest } from "../spec/mutator.js";
 import type { CaseScores, Comparison, Measurement, TrialRecord, TrialStatus } from "../spec/records.js";
 import { checkScope } from "../workspace/scope.js";
+import { openWorkspace, type Workspace } from "../workspace/workspace.js";
 import { caseCompareOptions, mergeCaseScores } from "./case-results.js";
 import type { RunFailure } from "./classify-run.js";
-import { openWorkspace, type Workspace } from "../workspace/workspace.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
+import { runFinalEvaluation } from "./final-evaluation.js";
 import {
   clearInFlight,
   type InFlightTrial,
@@ -682,6 +683,18 @@ async function drive(
     }
 
     const finalState = state();
+    // Hook: the sealed test (src/loop/final-evaluation.ts), once at the end; it never feeds a decision.
+    const finalEvaluation = await runFinalEvaluation({
+      settings: options.finalEvaluation,
+      workspace,
+      best: finalState.best,
+      baseline: finalState.baseline,
+      stopReason: stopReason ?? "aborted",
+      env: { ...options.env, [stateVariable]: stateDirectory },
+      seedVariable: evaluation.seedVariable,
+      emit,
+      abortSignal,
+    });
     const summary: ResearchSummary = {
       tag,
       directory: workspace.directory,
@@ -694,6 +707,7 @@ async function drive(
       stopReason: stopReason ?? "aborted",
       ledgerFile,
       durationMs: Date.now() - started,
+      ...(finalEvaluation === undefined ? {} : { finalEvaluation }),
     };
     emit({ type: "research-end", summary });
     return summary;

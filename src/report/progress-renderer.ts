@@ -3,6 +3,7 @@ import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
 import type { TrialKind, TrialRecord } from "../spec/records.js";
+import { formatFinalEvaluation } from "./evaluation-text.js";
 import {
   decimalsFor,
   formatDelta,
@@ -78,6 +79,10 @@ export function formatTrialLine(
         ? record.metric - previousBest.metric
         : record.comparison?.delta;
     if (delta !== undefined && Number.isFinite(delta)) parts.push(`(${formatDelta(delta, decimals)})`);
+    const paired = record.comparison?.statistics;
+    if (paired?.pairedCases !== undefined) {
+      parts.push(`[cases +${paired.improvedCases ?? 0}/-${paired.regressedCases ?? 0}]`);
+    }
   }
   if (record.kind !== "baseline" || record.description !== "baseline")
     parts.push(truncate(record.description, 72));
@@ -276,6 +281,12 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           print(colorLine(record, line));
           break;
         }
+        case "final-evaluation-start":
+          print(`sealed test: measuring the best (#${event.best}) and the baseline (#${event.baseline})…`);
+          break;
+        case "final-evaluation-end":
+          print(colors.bold(formatFinalEvaluation(event.finalEvaluation)));
+          break;
         case "research-end": {
           stopTimer();
           current = undefined;

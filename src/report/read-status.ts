@@ -3,10 +3,12 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
+import { readLatestFinalEvaluation } from "../ledgers/final-evaluation-file.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import type { TrialRecord } from "../spec/records.js";
 import { isProcessAlive } from "../workspace/lock.js";
+import { formatFinalEvaluation } from "./evaluation-text.js";
 import { decimalsFor, formatDelta, formatMetric, formatPercent, truncate } from "./format-values.js";
 import { buildReportData, type ReportData } from "./report-data.js";
 
@@ -131,6 +133,8 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   const records = await readLedgerFile(ledgerFile);
   const lock = await readLock(join(directory, ".autoresearch", tag, "lock"));
   const data = buildReportData(records, { tag, ...(await dataOptionsFor(tag)) });
+  const finalEvaluation = await readLatestFinalEvaluation(join(directory, ".autoresearch", tag));
+  if (finalEvaluation !== undefined) data.finalEvaluation = finalEvaluation;
   return {
     type: "tag",
     directory,
@@ -214,6 +218,7 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
       `best: trial ${data.best.id}  ${formatMetric(data.best.metric, decimals)}${versus}  ${truncate(data.best.description, 60)}`,
     );
   }
+  if (data.finalEvaluation !== undefined) lines.push(formatFinalEvaluation(data.finalEvaluation));
   lines.push("");
   const limit = options.limit ?? 30;
   const shown =

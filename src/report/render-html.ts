@@ -1,4 +1,5 @@
 import type { TrialRecord } from "../spec/records.js";
+import { renderSealedTestHtml } from "./evaluation-sections.js";
 import {
   decimalsFor,
   formatCost,
@@ -175,6 +176,7 @@ function descriptionCell(
   if (row.commit === null) return `<td>${description}${kind}</td>`;
   const facts: string[] = [];
   if (row.reason !== "") facts.push(escapeHtml(row.reason));
+  if (row.flips !== undefined) facts.push(`cases ${escapeHtml(row.flips)}`);
   if (record !== undefined && record.changedFiles.length > 0) {
     facts.push(`changed ${record.changedFiles.map((file) => escapeHtml(file)).join(", ")}`);
   }
@@ -239,6 +241,7 @@ export function renderHtmlDocument(options: {
 <p class="sub">${escapeHtml(data.metric)}, ${direction} · ${data.records} records · generated ${escapeHtml(generatedAt)} UTC</p>
 </header>
 <section aria-label="summary">${summaryCards(data, decimals)}</section>
+${renderSealedTestHtml(data, escapeHtml)}
 <figure class="chart">
 ${chartSvg}
 <figcaption>Each dot is a trial: kept ones in green, discarded ones in grey, failures as a red ×

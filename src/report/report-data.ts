@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Direction } from "../spec/objective.js";
-import type { TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
+import type { FinalEvaluation, TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
+import { formatFlips } from "./evaluation-text.js";
 
 export const reportDataOptionsSchema = z.object({
   tag: z.string().min(1).optional(),
@@ -34,6 +35,8 @@ export interface ReportRow {
   parent: string;
   startedAt: string;
   endedAt: string;
+  /** For a per-case comparison: the cases it turned, both ways (`better: a, b; worse: c`). */
+  flips?: string;
 }
 
 /** The numbers a report, the status table and the JSON export are built from. */
@@ -66,6 +69,8 @@ export interface ReportData {
   firstStartedAt: string | null;
   lastEndedAt: string | null;
   rows: ReportRow[];
+  /** The sealed test, when the research ran one (read from `final-evaluation.jsonl`, not from the ledger). */
+  finalEvaluation?: FinalEvaluation;
 }
 
 const statuses: TrialStatus[] = ["keep", "discard", "crash", "timeout", "invalid", "interrupted"];
@@ -189,6 +194,7 @@ export function buildReportData(
     const runMs = record.durations?.runMs ?? record.run?.durationMs ?? 0;
     computeTimeMs += runMs;
     proposeTimeMs += record.durations?.proposeMs ?? 0;
+    const flips = formatFlips(record.comparison);
     const started = Date.parse(record.startedAt);
     const ended = Date.parse(record.endedAt);
     if (Number.isFinite(started)) firstStart = Math.min(firstStart, started);
@@ -214,6 +220,7 @@ export function buildReportData(
       parent: record.parent,
       startedAt: record.startedAt,
       endedAt: record.endedAt,
+      ...(flips === undefined ? {} : { flips }),
     });
   }
 
