@@ -4,8 +4,12 @@ import type { AgentMutatorOptions } from "../mutators/agent-mutator.js";
 import type { LlmMutatorOptions } from "../mutators/llm-mutator.js";
 import type { PatchQueueMutatorOptions } from "../mutators/patch-queue-mutator.js";
 import type { SearchSpaceMutatorOptions } from "../mutators/search-space-mutator.js";
+import type { CaseFileObjectiveOptions } from "../objectives/case-file-objective.js";
+import type { InspectObjectiveOptions } from "../objectives/inspect-objective.js";
 import type { MetricObjectiveOptions } from "../objectives/metric-objective.js";
+import type { PromptfooObjectiveOptions } from "../objectives/promptfoo-objective.js";
 import type { CommandRunnerOptions } from "../runners/command-runner.js";
+import type { PromptfooRunnerOptions } from "../runners/promptfoo-runner.js";
 import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
@@ -34,6 +38,28 @@ export type DeclaredMutator =
 
 export const mutatorKeys = ["searchSpace", "patches", "llm", "agent"] as const;
 
+/** A runner written as data: a command runner's options, or `{ promptfoo: options }`. */
+export type DeclaredRunner = CommandRunnerOptions | { promptfoo: PromptfooRunnerOptions };
+
+/** An objective written as data: a metric objective's options, or one keyed by the eval harness it reads. */
+export type DeclaredObjective =
+  | MetricObjectiveOptions
+  | { promptfoo: PromptfooObjectiveOptions }
+  | { inspect: InspectObjectiveOptions }
+  | { caseFile: CaseFileObjectiveOptions };
+
+const runnerSchema = roleOr<Runner, DeclaredRunner>(
+  "run",
+  'a runner, or a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`, or `{ promptfoo: options }`',
+  ["command", "promptfoo"],
+);
+
+const objectiveSchema = roleOr<Objective, DeclaredObjective>(
+  "measure",
+  'an objective, or a metric objective\'s options such as `{ metric: "val_bpb", direction: "minimize" }`, or `{ promptfoo | inspect | caseFile: options }`',
+  ["metric", "promptfoo", "inspect", "caseFile"],
+);
+
 /** Simple stop rules; `stopWhen` takes any predicate for the rest. */
 export const stopSchema = z.object({
   maxTrials: z.number().int().positive().optional(),
@@ -54,16 +80,8 @@ export const configSchema = z.object({
   tag: z.string().min(1).default("default"),
   /** The researched directory, relative to the config file. Defaults to the config file's folder. */
   directory: z.string().min(1).optional(),
-  runner: roleOr<Runner, CommandRunnerOptions>(
-    "run",
-    'a runner, or a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`',
-    ["command"],
-  ),
-  objective: roleOr<Objective, MetricObjectiveOptions>(
-    "measure",
-    'an objective, or a metric objective\'s options such as `{ metric: "val_bpb", direction: "minimize" }`',
-    ["metric"],
-  ),
+  runner: runnerSchema,
+  objective: objectiveSchema,
   mutator: roleOr<Mutator, DeclaredMutator>(
     "propose",
     `a mutator, or one of \`{ ${mutatorKeys.join(" | ")}: options }\``,
@@ -84,6 +102,14 @@ export const configSchema = z.object({
   repairAttempts: z.number().int().min(0).default(0),
   env: z.record(z.string(), z.string()).default({}),
   maxConsecutiveFailures: z.number().int().min(1).default(5),
+  /** Checked before each keep: see `holdout` in the research options. */
+  holdout: z
+    .object({ runner: runnerSchema, objective: objectiveSchema, tolerance: z.number().min(0).default(0) })
+    .optional(),
+  /** The sealed test, run once at the end: see `finalEvaluation` in the research options. */
+  finalEvaluation: z
+    .object({ runner: runnerSchema, objective: objectiveSchema, repeats: z.number().int().min(1).default(1) })
+    .optional(),
 });
 
 /** What `defineConfig` accepts. */

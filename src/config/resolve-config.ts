@@ -13,7 +13,7 @@ import type { StopCondition } from "../spec/events.js";
 import type { Mutator } from "../spec/mutator.js";
 import type { Objective } from "../spec/objective.js";
 import type { Runner } from "../spec/runner.js";
-import type { configSchema, DeclaredMutator } from "./config-schema.js";
+import type { configSchema, DeclaredMutator, DeclaredObjective, DeclaredRunner } from "./config-schema.js";
 
 type Config = z.output<typeof configSchema>;
 
@@ -68,28 +68,47 @@ export function stopConditions(config: Pick<Config, "stop" | "stopWhen">): StopC
   return conditions;
 }
 
+/** A runner from a config: an object implementing it, or a built-in's options. */
+export async function buildRunner(declared: Runner | DeclaredRunner, field = "runner"): Promise<Runner> {
+  if ("run" in declared && typeof declared.run === "function") return declared;
+  if ("promptfoo" in declared) {
+    const { createPromptfooRunner } = await import("../runners/promptfoo-runner.js");
+    return withField(`${field}.promptfoo`, () => createPromptfooRunner(declared.promptfoo));
+  }
+  const { createCommandRunner } = await import("../runners/command-runner.js");
+  return withField(field, () => createCommandRunner(declared as Parameters<typeof createCommandRunner>[0]));
+}
+
+/** An objective from a config: an object implementing it, or a built-in's options. */
+export async function buildObjective(
+  declared: Objective | DeclaredObjective,
+  field = "objective",
+): Promise<Objective> {
+  if ("measure" in declared && typeof declared.measure === "function") return declared;
+  if ("promptfoo" in declared) {
+    const { createPromptfooObjective } = await import("../objectives/promptfoo-objective.js");
+    return withField(`${field}.promptfoo`, () => createPromptfooObjective(declared.promptfoo));
+  }
+  if ("inspect" in declared) {
+    const { createInspectObjective } = await import("../objectives/inspect-objective.js");
+    return withField(`${field}.inspect`, () => createInspectObjective(declared.inspect));
+  }
+  if ("caseFile" in declared) {
+    const { createCaseFileObjective } = await import("../objectives/case-file-objective.js");
+    return withField(`${field}.caseFile`, () => createCaseFileObjective(declared.caseFile));
+  }
+  const { createMetricObjective } = await import("../objectives/metric-objective.js");
+  return withField(field, () =>
+    createMetricObjective(declared as Parameters<typeof createMetricObjective>[0]),
+  );
+}
+
 /** Turns a loaded config into the options of `runResearch`, building the declared built-ins. */
 export async function resolveConfig(config: Config, directory: string): Promise<ResearchOptions> {
-  let runner: Runner;
-  if ("run" in config.runner && typeof config.runner.run === "function") runner = config.runner;
-  else {
-    const { createCommandRunner } = await import("../runners/command-runner.js");
-    const declared = config.runner;
-    runner = withField("runner", () =>
-      createCommandRunner(declared as Parameters<typeof createCommandRunner>[0]),
-    );
-  }
-  let objective: Objective;
-  if ("measure" in config.objective && typeof config.objective.measure === "function")
-    objective = config.objective;
-  else {
-    const { createMetricObjective } = await import("../objectives/metric-objective.js");
-    const declared = config.objective;
-    objective = withField("objective", () =>
-      createMetricObjective(declared as Parameters<typeof createMetricObjective>[0]),
-    );
-  }
+  const runner = await buildRunner(config.runner);
+  const objective = await buildObjective(config.objective);
   const mutator = await buildMutator(config.mutator, directory);
+  const { holdout, finalEvaluation } = config;
   return {
     directory,
     tag: config.tag,
@@ -102,5 +121,23 @@ export async function resolveConfig(config: Config, directory: string): Promise<
     repairAttempts: config.repairAttempts,
     env: config.env,
     maxConsecutiveFailures: config.maxConsecutiveFailures,
+    ...(holdout === undefined
+      ? {}
+      : {
+          holdout: {
+            runner: await buildRunner(holdout.runner, "holdout.runner"),
+            objective: await buildObjective(holdout.objective, "holdout.objective"),
+            tolerance: holdout.tolerance,
+          },
+        }),
+    ...(finalEvaluation === undefined
+      ? {}
+      : {
+          finalEvaluation: {
+            runner: await buildRunner(finalEvaluation.runner, "finalEvaluation.runner"),
+            objective: await buildObjective(finalEvaluation.objective, "finalEvaluation.objective"),
+            repeats: finalEvaluation.repeats,
+          },
+        }),
   };
 }
