@@ -1,3 +1,11 @@
+export {
+  type AblatedChange,
+  type AblateOptions,
+  type AblationMeasurement,
+  type AblationResult,
+  runAblation,
+} from "./ablation/ablate.js";
+export type { Contribution } from "./ablation/contribution.js";
 export { defineConfig, type ResearchConfig } from "./config/config-schema.js";
 export { findConfigFile, loadConfig } from "./config/load-config.js";
 export { resolveConfig, stopConditions } from "./config/resolve-config.js";
@@ -65,6 +73,8 @@ export {
   createPromptfooObjective,
   type PromptfooObjectiveOptions,
 } from "./objectives/promptfoo-objective.js";
+export { formatAblation } from "./report/ablation-text.js";
+export { formatFinalEvaluation } from "./report/evaluation-text.js";
 export {
   buildProgressChartSpec,
   type ProgressChartOptions,

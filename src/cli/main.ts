@@ -9,15 +9,19 @@ Commands:
   run [config]        Run the research described by a config file (default: ./autoresearch.config.ts)
   status [tag]        Show the trials and the best of a run (works while it runs); lists tags without one
   report [tag]        Write a report: progress chart, table of trials with diffs, summary
+  ablate [tag]        Re-measure the best with each kept change undone: what each contributes, which can go
   demo [directory]    Copy the built-in example into a fresh git repository and research it (default ./autoresearch-demo)
 
 Options:
   --tag <tag>           Override the config's tag (run)
   --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
-  --json                Print one JSON event per line instead of progress (run, demo, status)
+  --json                Print one JSON event per line instead of progress (run, demo, status); the result as JSON (ablate)
   --directory <dir>     The researched directory (status, report; default: the current one)
   --format <f>          html, md or json (report; default html)
   --output <file>       Where to write the report
+  --config <file>       The config file whose runner and objective measure (ablate; default: the one here)
+  --repeats <n>         Runs of the best and of each variant (ablate; default 3)
+  --branch <name>       Also write a branch of the best without the changes that can go (ablate)
   -h, --help            Show this help
   -v, --version         Show the version
 
@@ -42,6 +46,9 @@ function parse(argv: string[]) {
       directory: { type: "string" },
       format: { type: "string" },
       output: { type: "string" },
+      config: { type: "string" },
+      repeats: { type: "string" },
+      branch: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -99,9 +106,13 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { reportCommand } = await import("./report-command.js");
         return await reportCommand(rest[0], values, io);
       }
+      case "ablate": {
+        const { ablateCommand } = await import("./ablate-command.js");
+        return await ablateCommand(rest[0], values, io);
+      }
       default:
         io.stderr.write(
-          `Unknown command \`${command}\`: expected run, status, report or demo.\n\n${usage}\n`,
+          `Unknown command \`${command}\`: expected run, status, report, ablate or demo.\n\n${usage}\n`,
         );
         return 2;
     }

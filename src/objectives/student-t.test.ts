@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logGamma, regularizedIncompleteBeta, studentTCdf } from "./student-t.js";
+import { logGamma, regularizedIncompleteBeta, studentTCdf, studentTQuantile } from "./student-t.js";
 
 describe("logGamma", () => {
   it("matches factorials and Γ(1/2) = √π", () => {
@@ -59,5 +59,15 @@ describe("studentTCdf", () => {
     expect(studentTCdf(Number.POSITIVE_INFINITY, 3)).toBe(1);
     expect(studentTCdf(Number.NaN, 3)).toBeNaN();
     expect(studentTCdf(1, 0)).toBeNaN();
+  });
+});
+
+describe("studentTQuantile", () => {
+  it("inverts the CDF: the familiar two-sided 95% values", () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.975, 4)).toBeCloseTo(2.7764, 4);
+    expect(studentTQuantile(0.975, 1000)).toBeCloseTo(1.9623, 4);
+    expect(studentTQuantile(0.025, 4)).toBeCloseTo(-2.7764, 4);
+    expect(studentTQuantile(1, 4)).toBeNaN();
   });
 });

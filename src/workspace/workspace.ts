@@ -71,7 +71,8 @@ async function hashFile(path: string): Promise<string> {
   }
 }
 
-async function identityEnvironment(root: string): Promise<Record<string, string>> {
+/** Author and committer for commits made here, when the repository configures none. */
+export async function identityEnvironment(root: string): Promise<Record<string, string>> {
   const configured = async (key: string) =>
     (await git(root, ["config", "--get", key], { allowExitCodes: [1] })).stdout.trim();
   const [name, email] = await Promise.all([configured("user.name"), configured("user.email")]);
