@@ -9,7 +9,8 @@ describe("the built package", () => {
       console.log(JSON.stringify({
         api: ["runResearch", "streamResearch", "createCommandRunner", "createMetricObjective", "createLlmMutator",
               "createSearchSpaceMutator", "createPatchQueueMutator", "createJsonlLedger", "isTrialCount", "defineConfig",
-              "writeReport", "AutoresearchError"].filter((name) => typeof api[name] !== "function"),
+              "writeReport", "AutoresearchError", "createPromptfooObjective", "createInspectObjective",
+              "createCaseFileObjective", "createPromptfooRunner", "runAblation"].filter((name) => typeof api[name] !== "function"),
         mocks: Object.keys(mocks).sort(),
       }));
     `;

@@ -1,6 +1,8 @@
 // Type tests of the API users write against; checked by `tsc` (npm run typecheck).
 import { expectTypeOf } from "vitest";
 import {
+  type CaseScores,
+  createPromptfooObjective,
   defineConfig,
   defineMutator,
   defineRunner,
@@ -53,3 +55,25 @@ defineConfig({
 });
 // @ts-expect-error a runner needs a command or a run method
 defineConfig({ runner: 5, objective: runner, mutator, scope: { editable: ["x"] } });
+
+// An eval suite in a config file, with a sealed test; the per-case results a comparison may pair.
+defineConfig({
+  runner: { promptfoo: { args: ["--filter-metadata", "split=dev"] } },
+  objective: { promptfoo: { decision: { rule: "paired", test: "exact" }, passK: 3 } },
+  mutator,
+  scope: { editable: ["prompts/**"] },
+  finalEvaluation: {
+    runner: { promptfoo: { args: ["--filter-metadata", "split=test"] } },
+    objective: { promptfoo: {} },
+  },
+});
+const promptfoo = createPromptfooObjective({ constraints: { "cost.total": { max: 1 } } });
+expectTypeOf(promptfoo.compare)
+  .parameter(0)
+  .toHaveProperty("candidateCases")
+  .toEqualTypeOf<CaseScores | undefined>();
+if (event.type === "research-end" && event.summary.finalEvaluation !== undefined) {
+  expectTypeOf(event.summary.finalEvaluation.best.metric).toEqualTypeOf<number | null>();
+}
+// @ts-expect-error a promptfoo objective has no `regex` source
+createPromptfooObjective({ source: { type: "regex" } });
