@@ -115,6 +115,7 @@ describe("ablation of what was kept", () => {
 
     const text = formatAblation(result);
     expect(text).toContain("removable: #1 billing skill");
+    expect(text).toContain("removable: the best is not significantly better with it");
     expect(text).toContain("not measured: undoing it conflicts with later changes in skills/account.json");
     expect(text).toContain("branch ablate-pruned written without #1: pass_rate 1.000 (best 1.000)");
     expect(text).toContain(

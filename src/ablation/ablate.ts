@@ -60,7 +60,7 @@ export interface AblatedChange {
   contribution?: Contribution;
   /** The objective's own rule on best (candidate) against the best without the change (incumbent). */
   comparison?: Comparison;
-  /** True when the best is not better than the best without this change: removing it does not hurt. */
+  /** True when, by the objective's own rule, the best is not better than the best without this change: removing it does not hurt. */
   removable: boolean;
 }
 

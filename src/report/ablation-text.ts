@@ -42,7 +42,9 @@ export function formatAblation(result: AblationResult): string {
       `   contribution: ${formatContribution(change.contribution, decimals)}`,
     );
     const cases = describeCaseStatistics(change.comparison);
-    const verdict = change.removable ? "removable: removing it does not hurt" : "needed: removing it hurts";
+    const verdict = change.removable
+      ? "removable: the best is not significantly better with it"
+      : "needed: the best is significantly better with it";
     lines.push(`   ${verdict}${cases === undefined ? "" : ` (${cases})`}`);
   }
   lines.push("");

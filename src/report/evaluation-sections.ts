@@ -34,8 +34,8 @@ function cell(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\s+/g, " ").trim();
 }
 
-/** The sealed test and the cases each trial turned, as markdown sections; empty when there is neither. */
-export function renderEvaluationMarkdown(data: ReportData): string[] {
+/** The sealed test as a markdown section; empty without one. */
+export function renderSealedTestMarkdown(data: ReportData): string[] {
   const lines: string[] = [];
   const evaluation = data.finalEvaluation;
   if (evaluation !== undefined) {
@@ -53,6 +53,12 @@ export function renderEvaluationMarkdown(data: ReportData): string[] {
     const cases = describeCaseStatistics(evaluation.comparison);
     if (cases !== undefined) lines.push("", `Best against baseline ${cases}.`);
   }
+  return lines;
+}
+
+/** The cases each trial turned, both ways, as a markdown section; empty when no trial was compared by case. */
+export function renderCaseFlipsMarkdown(data: ReportData): string[] {
+  const lines: string[] = [];
   const flipped = data.rows.filter((row) => row.flips !== undefined && row.kind !== "baseline");
   if (flipped.length > 0) {
     lines.push(

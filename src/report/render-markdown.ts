@@ -1,5 +1,5 @@
 import type { TrialRecord } from "../spec/records.js";
-import { renderEvaluationMarkdown } from "./evaluation-sections.js";
+import { renderCaseFlipsMarkdown, renderSealedTestMarkdown } from "./evaluation-sections.js";
 import {
   decimalsFor,
   formatCost,
@@ -56,7 +56,7 @@ export function renderMarkdownDocument(data: ReportData, chartFile = "report.svg
     );
   }
   if (data.costUsd !== null) lines.push(`| cost | ${formatCost(data.costUsd)} |`);
-  const evaluationSections = renderEvaluationMarkdown(data);
+  lines.push(...renderSealedTestMarkdown(data));
   lines.push(
     "",
     "## Trials",
@@ -72,7 +72,7 @@ export function renderMarkdownDocument(data: ReportData, chartFile = "report.svg
       `| ${row.id} | ${status} | ${formatMetric(row.metric, decimals)} | ${formatDelta(row.delta, decimals)} | ${cell(row.description)} | ${formatDuration(row.durationMs)} | ${row.tokens === null ? "" : formatTokens(row.tokens)} | ${row.costUsd === null ? "" : formatCost(row.costUsd)} |`,
     );
   }
-  lines.push(...evaluationSections);
+  lines.push(...renderCaseFlipsMarkdown(data));
   return `${lines.join("\n")}\n`;
 }
 

@@ -6,8 +6,11 @@ import type { Runner } from "../spec/runner.js";
 import { createCommandRunner } from "./command-runner.js";
 
 const promptfooRunnerOptionsSchema = z.strictObject({
-  /** The promptfoo config, relative to the run's directory. */
-  config: z.string().min(1).default("promptfooconfig.yaml"),
+  /**
+   * The promptfoo config, relative to the run's directory, or several that promptfoo merges: e.g. the suite in
+   * the repository and, from outside it, a file of sealed test cases the proposer cannot read.
+   */
+  config: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default("promptfooconfig.yaml"),
   /** Where the results go, relative to the run's directory: what `createPromptfooObjective({ file })` reads. */
   output: z.string().min(1).default("results.json"),
   /** How to start promptfoo: an argv prefix. Default `["npx", "--no-install", "promptfoo"]`. */
@@ -36,7 +39,7 @@ export function createPromptfooRunner(options: PromptfooRunnerOptions = {}): Run
       ...command,
       "eval",
       "-c",
-      config,
+      ...[config].flat(),
       "-o",
       output,
       "--no-cache",
