@@ -13,8 +13,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, rm } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { cp, rm, symlink } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
@@ -65,6 +65,10 @@ if (!existsSync(join(work, ".git"))) {
   git("init", "-q", "-b", "main");
   git("add", "-A");
   git("commit", "-q", "-m", "support agent: baseline");
+}
+// Outside the example folder, the agent finds the example's packages (the AI SDK, in the LLM mode) through a link.
+if (relative(example, work).startsWith("..") && !existsSync(join(work, "node_modules"))) {
+  await symlink(join(example, "node_modules"), join(work, "node_modules"), "dir");
 }
 
 const loaded = await loadConfig(join(work, "autoresearch.config.ts"));
