@@ -305,7 +305,7 @@ async function writePrunedBranch(
   const pruned = await context.worktree.revert(
     base,
     commits,
-    `autoresearch ablate ${result.tag}: best without trials ${removed.join(", ")}`,
+    `autoresearch ablate ${result.tag}: best without trial${removed.length > 1 ? "s" : ""} ${removed.join(", ")}`,
   );
   if ("conflict" in pruned) {
     return {
