@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { toConfigurationError } from "../errors/format-zod-error.js";
 import type { Runner } from "../spec/runner.js";
@@ -13,8 +14,12 @@ const promptfooRunnerOptionsSchema = z.strictObject({
   config: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default("promptfooconfig.yaml"),
   /** Where the results go, relative to the run's directory: what `createPromptfooObjective({ file })` reads. */
   output: z.string().min(1).default("results.json"),
-  /** How to start promptfoo: an argv prefix. Default `["npx", "--no-install", "promptfoo"]`. */
-  command: z.array(z.string().min(1)).min(1).default(["npx", "--no-install", "promptfoo"]),
+  /**
+   * How to start promptfoo: an argv prefix. Default: the project's own install (`node_modules/.bin/promptfoo` of
+   * the current directory, by its absolute path: the trial worktree has no `node_modules`), else
+   * `npx --no-install promptfoo` (a global install).
+   */
+  command: z.array(z.string().min(1)).min(1).optional(),
   /** More arguments for `promptfoo eval`, e.g. `["--filter-metadata", "split=dev", "--repeat", "3"]`. */
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
@@ -33,7 +38,9 @@ export type PromptfooRunnerOptions = z.input<typeof promptfooRunnerOptionsSchema
 export function createPromptfooRunner(options: PromptfooRunnerOptions = {}): Runner {
   const parsed = promptfooRunnerOptionsSchema.safeParse(options);
   if (!parsed.success) throw toConfigurationError(parsed.error, options);
-  const { config, output, command, args, env, timeoutMs, killGraceMs } = parsed.data;
+  const { config, output, args, env, timeoutMs, killGraceMs } = parsed.data;
+  const local = join(process.cwd(), "node_modules", ".bin", "promptfoo");
+  const command = parsed.data.command ?? (existsSync(local) ? [local] : ["npx", "--no-install", "promptfoo"]);
   const inner = createCommandRunner({
     command: [
       ...command,
