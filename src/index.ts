@@ -1,3 +1,11 @@
+export {
+  type AblatedChange,
+  type AblateOptions,
+  type AblationMeasurement,
+  type AblationResult,
+  runAblation,
+} from "./ablation/ablate.js";
+export type { Contribution } from "./ablation/contribution.js";
 export { defineConfig, type ResearchConfig } from "./config/config-schema.js";
 export { findConfigFile, loadConfig } from "./config/load-config.js";
 export { resolveConfig, stopConditions } from "./config/resolve-config.js";
@@ -66,7 +74,16 @@ export type { ParameterValue as SearchSpaceValue, SearchSpaceFormat } from "./mu
 export type { SearchSpaceMutatorOptions, SearchSpacePoint } from "./mutators/search-space-mutator.js";
 export { createSearchSpaceMutator } from "./mutators/search-space-mutator.js";
 export type { PlainSearchSpace, SearchSpaceParameter } from "./mutators/search-space-parameters.js";
+// Eval suites (promptfoo, Inspect AI, a per-case file) and their per-case decisions.
+export { type CaseFileObjectiveOptions, createCaseFileObjective } from "./objectives/case-file-objective.js";
+export { createInspectObjective, type InspectObjectiveOptions } from "./objectives/inspect-objective.js";
 export { createMetricObjective, type MetricObjectiveOptions } from "./objectives/metric-objective.js";
+export {
+  createPromptfooObjective,
+  type PromptfooObjectiveOptions,
+} from "./objectives/promptfoo-objective.js";
+export { formatAblation } from "./report/ablation-text.js";
+export { formatFinalEvaluation } from "./report/evaluation-text.js";
 export {
   buildProgressChartSpec,
   type ProgressChartOptions,
@@ -102,6 +119,7 @@ export { type ReadTrialDiffsOptions, readTrialDiffs } from "./report/trial-diffs
 export { type WriteReportOptions, type WriteReportResult, writeReport } from "./report/write-report.js";
 export { type CommandRunnerOptions, createCommandRunner, runIdVariable } from "./runners/command-runner.js";
 export { isProcessGroupAlive, killProcessGroup } from "./runners/process-group.js";
+export { createPromptfooRunner, type PromptfooRunnerOptions } from "./runners/promptfoo-runner.js";
 export { createSlurmRunner } from "./runners/slurm/slurm-runner.js";
 export type { SbatchOptions, SlurmRunnerOptions } from "./runners/slurm/slurm-runner-options.js";
 export { type BubblewrapSupport, detectBubblewrap } from "./sandbox/bubblewrap.js";

@@ -12,7 +12,8 @@ describe("the built package", () => {
       console.log(JSON.stringify({
         api: ["runResearch", "streamResearch", "createCommandRunner", "createMetricObjective", "createLlmMutator",
               "createSearchSpaceMutator", "createPatchQueueMutator", "createJsonlLedger", "isTrialCount", "defineConfig",
-              "createSlurmRunner",
+              "createSlurmRunner", "createPromptfooObjective", "createInspectObjective",
+              "createCaseFileObjective", "createPromptfooRunner", "runAblation",
               "writeReport", "AutoresearchError"].filter((name) => typeof api[name] !== "function"),
         mocks: Object.keys(mocks).sort(),
       }));

@@ -154,7 +154,10 @@ describe("preflight before the baseline", () => {
       stopWhen: isTrialCount(1),
       onEvent: (event) => events.push(event),
     });
-    expect(summary.records.map((record) => [record.status, record.metric]), summary.records[0]?.reason).toEqual([["keep", 7]]);
+    expect(
+      summary.records.map((record) => [record.status, record.metric]),
+      summary.records[0]?.reason,
+    ).toEqual([["keep", 7]]);
     const start = events.find((event) => event.type === "research-start");
     expect(start?.type === "research-start" && start.warnings).toEqual([
       "scope.editable: `*.yaml` matches no file yet (only new files could match it)",

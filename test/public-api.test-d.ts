@@ -3,6 +3,8 @@ import { expectTypeOf } from "vitest";
 import {
   type AgentMutatorOptions,
   agentPresets,
+  type CaseScores,
+  createPromptfooObjective,
   createSlurmRunner,
   defineConfig,
   defineMutator,
@@ -141,3 +143,24 @@ expectTypeOf(agentPresets.codex.minimumVersion).toEqualTypeOf<string>();
 // @ts-expect-error cursor is not a preset
 const unknownPreset: AgentMutatorOptions = { preset: "cursor", instructions: "x" };
 void unknownPreset;
+// An eval suite in a config file, with a sealed test; the per-case results a comparison may pair.
+defineConfig({
+  runner: { promptfoo: { args: ["--filter-metadata", "split=dev"] } },
+  objective: { promptfoo: { decision: { rule: "paired", test: "exact" }, passK: 3 } },
+  mutator,
+  scope: { editable: ["prompts/**"] },
+  finalEvaluation: {
+    runner: { promptfoo: { args: ["--filter-metadata", "split=test"] } },
+    objective: { promptfoo: {} },
+  },
+});
+const promptfoo = createPromptfooObjective({ constraints: { "cost.total": { max: 1 } } });
+expectTypeOf(promptfoo.compare)
+  .parameter(0)
+  .toHaveProperty("candidateCases")
+  .toEqualTypeOf<CaseScores | undefined>();
+if (event.type === "research-end" && event.summary.finalEvaluation !== undefined) {
+  expectTypeOf(event.summary.finalEvaluation.best.metric).toEqualTypeOf<number | null>();
+}
+// @ts-expect-error a promptfoo objective has no `regex` source
+createPromptfooObjective({ source: { type: "regex" } });

@@ -11,6 +11,7 @@ Commands:
   report [tag]        Write a report: progress chart, table of trials with diffs, summary
   compare <a> <b>     Compare two tags: baseline, best, keeps, cost, and the diff between their bests
   clean [tag]         Remove a research: its branch, trial refs, worktrees and state (asks first, unless --yes)
+  ablate [tag]        Re-measure the best with each kept change undone: what each contributes, which can go
   demo [directory]    Copy the built-in example into a fresh git repository and research it (default ./autoresearch-demo)
 
 Options:
@@ -20,10 +21,13 @@ Options:
   --max-trials <n>      Stop once n trials are recorded, the baseline included (run, demo)
   --accept-branch       Continue from the branch although something else moved it: its head is measured
                         as a new baseline (run; without it such a start stops and says what differs)
-  --json                Print one JSON event per line instead of progress (run, demo, status)
-  --directory <dir>     The researched directory (status, report, compare, clean; default: the current one)
+  --json                Print one JSON event per line instead of progress (run, demo, status); the result as JSON (ablate)
+  --directory <dir>     The researched directory (status, report, compare, clean, ablate; default: the current one)
   --format <f>          html, md or json (report; default html)
   --output <file>       Where to write the report
+  --config <file>       The config file whose runner and objective measure (ablate; default: the one here)
+  --repeats <n>         Runs of the best and of each variant (ablate; default 3)
+  --branch <name>       Also write a branch of the best without the changes that can go (ablate)
   -h, --help            Show this help
   -v, --version         Show the version
 
@@ -54,6 +58,9 @@ function parse(argv: string[]) {
       directory: { type: "string" },
       format: { type: "string" },
       output: { type: "string" },
+      config: { type: "string" },
+      repeats: { type: "string" },
+      branch: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -119,9 +126,13 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { cleanCommand } = await import("./clean-command.js");
         return await cleanCommand(rest[0], values, io);
       }
+      case "ablate": {
+        const { ablateCommand } = await import("./ablate-command.js");
+        return await ablateCommand(rest[0], values, io);
+      }
       default:
         io.stderr.write(
-          `Unknown command \`${command}\`: expected run, status, report, compare, clean or demo.\n\n${usage}\n`,
+          `Unknown command \`${command}\`: expected run, status, report, compare, clean, ablate or demo.\n\n${usage}\n`,
         );
         return 2;
     }

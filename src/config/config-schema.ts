@@ -29,6 +29,7 @@ export const stopSchema = z.strictObject({
 const runner = declaredRoleSchema<Runner, DeclaredRunner>("runner");
 const objective = declaredRoleSchema<Objective, DeclaredObjective>("objective");
 const holdout = researchOptionsSchema.shape.holdout.unwrap();
+const finalEvaluation = researchOptionsSchema.shape.finalEvaluation.unwrap();
 
 /**
  * The configuration file's shape (`autoresearch.config.ts`): the research options, derived from their schema so
@@ -46,6 +47,7 @@ export const configSchema = researchOptionsSchema.omit({ abortSignal: true }).ex
   objective,
   mutator: declaredRoleSchema<Mutator, DeclaredMutator>("mutator"),
   holdout: holdout.extend({ runner, objective }).optional(),
+  finalEvaluation: finalEvaluation.extend({ runner, objective }).optional(),
   stop: stopSchema.default({}),
 });
 

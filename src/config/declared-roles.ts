@@ -38,11 +38,18 @@ const mutatorVariants = {
 
 const runnerVariants = {
   slurm: () => import("../runners/slurm/slurm-runner.js").then((module) => module.createSlurmRunner),
+  promptfoo: () => import("../runners/promptfoo-runner.js").then((module) => module.createPromptfooRunner),
 } satisfies Variants<Runner>;
 const runnerDefault = () =>
   import("../runners/command-runner.js").then((module) => module.createCommandRunner);
 
-const objectiveVariants = {} satisfies Variants<Objective>;
+const objectiveVariants = {
+  promptfoo: () =>
+    import("../objectives/promptfoo-objective.js").then((module) => module.createPromptfooObjective),
+  inspect: () => import("../objectives/inspect-objective.js").then((module) => module.createInspectObjective),
+  caseFile: () =>
+    import("../objectives/case-file-objective.js").then((module) => module.createCaseFileObjective),
+} satisfies Variants<Objective>;
 const objectiveDefault = () =>
   import("../objectives/metric-objective.js").then((module) => module.createMetricObjective);
 
@@ -78,14 +85,15 @@ export const roleTables = {
     variants: runnerVariants,
     flat: runnerDefault,
     example:
-      'a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`, or `{ slurm: { command, sbatch } }`',
+      'a command runner\'s options such as `{ command: "python train.py", timeoutMs: 600000 }`, `{ slurm: { command, sbatch } }` or `{ promptfoo: options }`',
   } satisfies RoleTable<Runner>,
   objective: {
     noun: "an objective",
     method: "measure",
     variants: objectiveVariants,
     flat: objectiveDefault,
-    example: 'a metric objective\'s options such as `{ metric: "val_bpb", direction: "minimize" }`',
+    example:
+      'a metric objective\'s options such as `{ metric: "val_bpb", direction: "minimize" }`, or `{ promptfoo | inspect | caseFile: options }`',
   } satisfies RoleTable<Objective>,
   mutator: {
     noun: "a mutator",

@@ -32,7 +32,14 @@ export function stopConditions(config: Pick<ParsedConfig, "stop" | "stopWhen">):
  * Every other option passes through as written, so an option added to the research options needs nothing here.
  */
 export async function resolveConfig(config: ParsedConfig, directory: string): Promise<ResearchOptions> {
-  const { stop: _stop, stopWhen: _stopWhen, directory: _directory, holdout, ...rest } = config;
+  const {
+    stop: _stop,
+    stopWhen: _stopWhen,
+    directory: _directory,
+    holdout,
+    finalEvaluation,
+    ...rest
+  } = config;
   const context = { directory };
   const options: ResearchOptions = {
     ...rest,
@@ -50,6 +57,23 @@ export async function resolveConfig(config: ParsedConfig, directory: string): Pr
         "objective",
         holdout.objective,
         "holdout.objective",
+        context,
+      ),
+    };
+  }
+  if (finalEvaluation !== undefined) {
+    options.finalEvaluation = {
+      ...finalEvaluation,
+      runner: await buildDeclaredRole<Runner>(
+        "runner",
+        finalEvaluation.runner,
+        "finalEvaluation.runner",
+        context,
+      ),
+      objective: await buildDeclaredRole<Objective>(
+        "objective",
+        finalEvaluation.objective,
+        "finalEvaluation.objective",
         context,
       ),
     };

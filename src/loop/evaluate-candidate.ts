@@ -1,4 +1,5 @@
-import type { Comparison, TrialRecord, TrialStatus } from "../spec/records.js";
+import type { CaseScores, Comparison, TrialRecord, TrialStatus } from "../spec/records.js";
+import { caseCompareOptions, mergeCaseScores } from "./case-results.js";
 import { shouldStopEarly } from "./early-stopping.js";
 import type { InFlightTrial } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
@@ -57,6 +58,9 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
   const { slot, trial, commit, reference, isBaseline } = options;
   const samples: number[] = [];
   const incumbentSamples: number[] = [];
+  // Per case, for objectives that measure cases (an eval suite): each run's scores, paired by the rule.
+  const candidateCases: (CaseScores | undefined)[] = [];
+  const incumbentCases: (CaseScores | undefined)[] = [];
   let last: RunOutcome | undefined;
   let runMs = 0;
   const noiseAware = objective.noiseAware === true;
@@ -101,6 +105,7 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
         runMs += last.result.durationMs;
         if (last.failure !== undefined) return last.failure;
         samples.push(last.measurement.value as number);
+        candidateCases.push(last.measurement.cases);
       }
       if (index < incumbentCount && referenceCommit !== undefined) {
         const again = await runOnce(context, {
@@ -117,20 +122,25 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
         if (again.failure === undefined) {
           incumbentSamples.push(again.measurement.value as number);
           rechecked.push(again.measurement.value as number);
+          incumbentCases.push(again.measurement.cases);
         }
       }
     }
     return undefined;
   };
 
-  const ended = (failure: Failure, extra: Partial<Evaluation> = {}): Evaluation => ({
-    ...failure,
-    samples,
-    incumbentSamples,
-    last,
-    runMs,
-    ...extra,
-  });
+  const ended = (failure: Failure, extra: Partial<Evaluation> = {}): Evaluation => {
+    const cases = mergeCaseScores(candidateCases);
+    return {
+      ...failure,
+      samples,
+      incumbentSamples,
+      last,
+      runMs,
+      ...(cases === undefined ? {} : { cases }),
+      ...extra,
+    };
+  };
 
   if (isBaseline) {
     const { baselineRepeats } = evaluation;
@@ -166,6 +176,7 @@ export async function evaluateCandidate(context: LoopContext, options: EvaluateO
       ...(noise === undefined ? {} : { noiseFloor: noise }),
       ...(noiseRuns === undefined ? {} : { noiseRuns }),
       ...(confirmation === undefined ? {} : { confirmation }),
+      ...caseCompareOptions(candidateCases, incumbentCases, reference),
     });
   let comparison = compare();
   if (comparison.better && confirmRuns > 0) {

@@ -140,6 +140,18 @@ export const researchOptionsSchema = z.strictObject({
   clock: z
     .custom<() => number>((value) => typeof value === "function", "a function returning the time")
     .optional(),
+  /**
+   * The sealed test: a runner and objective (e.g. the test split of an eval suite) run once when the research
+   * ends, `repeats` times each on the final best and on the baseline. Never used for a decision; reported in the
+   * summary, `status` and the report. See docs/evaluation.md for which split is for what.
+   */
+  finalEvaluation: z
+    .strictObject({
+      runner: role<Runner>("runner", "run"),
+      objective: role<Objective>("objective", "measure"),
+      repeats: count(1).default(1),
+    })
+    .optional(),
   abortSignal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
   /**
    * How experiments and coding agents are confined (docs/security.md): `"auto"` (default) uses bubblewrap where it

@@ -6,9 +6,10 @@ import type { TrialRecord } from "../spec/records.js";
 import { openWorkspace } from "../workspace/workspace.js";
 import { baselineStatistics, evaluateCandidate } from "./evaluate-candidate.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
+import { runFinalEvaluation } from "./final-evaluation.js";
 import { type InFlightTrial, writeInFlight } from "./in-flight.js";
 import { createSerializer, type LoopContext, type Slot } from "./loop-context.js";
-import { preflightResearch } from "./preflight.js";
+import { preflightResearch, researchEnvironment } from "./preflight.js";
 import { recoverDeadDriver } from "./recovery.js";
 import { openResearchGuard, researchSandboxSettings } from "./research-guard.js";
 import {
@@ -213,6 +214,27 @@ async function drive(
     }
 
     const finalState = state.snapshot();
+    // The sealed test, once at the end, in the first slot's worktree; it never feeds a decision.
+    const first = slots[0] as Slot;
+    const finalEvaluation = await runFinalEvaluation({
+      settings: options.finalEvaluation,
+      workspace: {
+        tag,
+        stateDirectory,
+        trialDirectory: first.worktree.directory,
+        checkout: (commit) => first.worktree.checkout(commit),
+        changedProtectedFiles: () => first.worktree.changedProtectedFiles(),
+      },
+      best: finalState.best,
+      baseline: finalState.baseline,
+      stopReason: stopReason ?? "aborted",
+      env: { ...options.env, ...researchEnvironment(workspace), ...guard.environment },
+      seedVariable: options.evaluation.seedVariable,
+      sandbox: guard.runPolicy(first.worktree),
+      secrets: guard.secrets,
+      emit: (event) => context.emit(event),
+      abortSignal,
+    });
     const summary: ResearchSummary = {
       tag,
       directory: workspace.directory,
@@ -229,6 +251,7 @@ async function drive(
       stopReason: stopReason ?? "aborted",
       ledgerFile,
       durationMs: now() - started,
+      ...(finalEvaluation === undefined ? {} : { finalEvaluation }),
     };
     context.emit({ type: "research-end", summary });
     return summary;

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Objective } from "../spec/objective.js";
-import type { Curve, Measurement, RunResult, TrialStatus } from "../spec/records.js";
+import type { Curve, Measurement, RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import type { SandboxPolicy } from "../spec/sandbox.js";
+import { classifyRun, isMeasuredExit } from "./classify-run.js";
 import type { InFlightTrial } from "./in-flight.js";
 import { noteRunStart, writeInFlightSync } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
@@ -45,36 +46,6 @@ export function logName(trial: number, role: RunRole, sample: number): string {
       // The first run is always <trial>.log, whether more follow (repeats, confirmation) or not.
       return sample === 0 ? `${trial}` : `${trial}-${sample}`;
   }
-}
-
-function describeExit(result: RunResult): string {
-  if (result.signal !== null) return `killed by ${result.signal}`;
-  return `exited with code ${result.exitCode}`;
-}
-
-function classifyRun(
-  result: RunResult,
-  measurement: Measurement,
-  tampered: string[],
-  pruned: string | undefined,
-): { status: TrialStatus; reason: string } | undefined {
-  if (tampered.length > 0) {
-    return { status: "invalid", reason: `protected files changed during the run: ${tampered.join(", ")}` };
-  }
-  if (pruned !== undefined) return { status: "pruned", reason: pruned };
-  if (result.interrupted) return { status: "interrupted", reason: "the research was stopped during the run" };
-  if (result.timedOut) {
-    const reason = result.failure?.reason ?? `timed out after ${(result.durationMs / 1000).toFixed(1)} s`;
-    return { status: "timeout", reason };
-  }
-  // A runner's failure (a scheduler's verdict) says more than the exit code, and may come with exit 0.
-  if (result.exitCode !== 0 || result.failure !== undefined) {
-    return { status: "crash", reason: result.failure?.reason ?? describeExit(result) };
-  }
-  if (measurement.value === undefined) {
-    return { status: "crash", reason: measurement.error ?? "the objective's metric was not found" };
-  }
-  return undefined;
 }
 
 function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
@@ -184,12 +155,7 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
   if (pruned !== undefined && !context.abortSignal.aborted) result = { ...result, interrupted: false };
   else pruned = undefined;
   const tampered = await slot.worktree.changedProtectedFiles();
-  const ran =
-    result.exitCode === 0 &&
-    result.failure === undefined &&
-    !result.timedOut &&
-    !result.interrupted &&
-    tampered.length === 0;
+  const ran = isMeasuredExit(result, judge.objective) && tampered.length === 0;
   let measurement = emptyMeasurement;
   if (ran && pruned === undefined) {
     try {
@@ -207,5 +173,10 @@ export async function runOnce(context: LoopContext, options: RunOnceOptions): Pr
   }
   measurement = context.guard.redact(measurement);
   context.emit({ type: "run-end", trial: trial.id, result, measurement, slot: slot.index });
-  return { result, measurement, failure: classifyRun(result, measurement, tampered, pruned), curve };
+  return {
+    result,
+    measurement,
+    failure: classifyRun(result, measurement, tampered, judge.objective, pruned),
+    curve,
+  };
 }

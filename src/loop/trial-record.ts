@@ -1,4 +1,12 @@
-import type { Comparison, Curve, Measurement, RunResult, TrialRecord, TrialStatus } from "../spec/records.js";
+import type {
+  CaseScores,
+  Comparison,
+  Curve,
+  Measurement,
+  RunResult,
+  TrialRecord,
+  TrialStatus,
+} from "../spec/records.js";
 import type { InFlightTrial } from "./in-flight.js";
 
 /** One run of a trial, as measured: the runner's result, the objective's reading, and what went wrong if anything. */
@@ -22,6 +30,8 @@ export interface Evaluation {
   holdout?: TrialRecord["holdout"];
   /** Every run's duration, summed: the trial's compute time. */
   runMs: number;
+  /** The candidate's per-case scores over all its runs, when the objective measures cases. */
+  cases?: CaseScores | undefined;
 }
 
 export function mean(values: readonly number[]): number {
@@ -85,6 +95,7 @@ export function buildTrialRecord(options: BuildRecordOptions): TrialRecord {
       : {}),
     ...(evaluation?.comparison === undefined ? {} : { comparison: evaluation.comparison }),
     ...(evaluation?.holdout === undefined ? {} : { holdout: evaluation.holdout }),
+    ...(evaluation?.cases === undefined ? {} : { cases: evaluation.cases }),
     changedFiles: trial.changedFiles,
     run:
       last === undefined

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { Objective } from "../spec/objective.js";
 import type { Measurement } from "../spec/records.js";
-import { compareByNoise, compareByThreshold, compareByWelch, formatNumber } from "./decision-rules.js";
+import { checkConstraints, constraintsSchema } from "./constraints.js";
+import { compareByNoise, compareByThreshold, compareByWelch } from "./decision-rules.js";
 import { type ReadMetrics, readJsonMetrics, readLogMetrics } from "./read-metrics.js";
 
 function captureGroups(regex: RegExp): number {
@@ -43,14 +44,6 @@ const sourceSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("json"), file: z.string().min(1) }),
 ]);
-
-const constraintSchema = z
-  .object({ min: z.number().optional(), max: z.number().optional() })
-  .refine((bounds) => bounds.min !== undefined || bounds.max !== undefined, "`min`, `max` or both")
-  .refine(
-    (bounds) => bounds.min === undefined || bounds.max === undefined || bounds.min <= bounds.max,
-    "`min` to be at most `max`",
-  );
 
 /**
  * Where a run's progress is printed while it streams: by names (`{ progress: "step", value: "val_loss" }` reads
@@ -131,7 +124,7 @@ const metricObjectiveOptionsSchema = z.strictObject({
   /** Where the metrics come from: `name: value` lines (default), a regex over the log, or a JSON file. */
   source: sourceSchema.default({ type: "summary" }),
   /** Bounds on any metric, e.g. `{ peak_vram_mb: { max: 80000 } }`. A violation makes the trial a discard. */
-  constraints: z.record(z.string(), constraintSchema).default({}),
+  constraints: constraintsSchema,
   /** The smallest improvement worth keeping, in the metric's units. 0: any strict improvement. */
   minImprovement: z.number().nonnegative().default(0),
   decision: decisionSchema.default({ rule: "noise", screenLevel: 0.05, alpha: 0.005 }),
@@ -184,25 +177,6 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
   const { metric, direction, source, constraints, minImprovement, decision, noiseMultiple } = parsed;
   const regex = source.type === "regex" ? toRegex(source.pattern) : undefined;
   const readProgress = progressReader(parsed.progress);
-
-  function checkConstraints(metrics: Record<string, number>): string[] {
-    const violations: string[] = [];
-    for (const [name, bounds] of Object.entries(constraints)) {
-      const value = metrics[name];
-      if (value === undefined) {
-        const wanted = [
-          bounds.min === undefined ? undefined : `>= ${formatNumber(bounds.min)}`,
-          bounds.max === undefined ? undefined : `<= ${formatNumber(bounds.max)}`,
-        ].filter((text) => text !== undefined);
-        violations.push(`${name} missing (expected ${wanted.join(" and ")})`);
-      } else if (bounds.min !== undefined && value < bounds.min) {
-        violations.push(`${name} ${formatNumber(value)} < ${formatNumber(bounds.min)}`);
-      } else if (bounds.max !== undefined && value > bounds.max) {
-        violations.push(`${name} ${formatNumber(value)} > ${formatNumber(bounds.max)}`);
-      }
-    }
-    return violations;
-  }
 
   return {
     name: "metric",
@@ -267,7 +241,7 @@ export function createMetricObjective(options: MetricObjectiveOptions): Objectiv
       const measurement: Measurement = {
         metrics: found.metrics,
         value,
-        violations: checkConstraints(found.metrics),
+        violations: checkConstraints(constraints, found.metrics),
       };
       if (value === undefined && error !== undefined) measurement.error = error;
       return measurement;

@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createLineSplitter } from "../runners/line-splitter.js";
+import { parseJsonAllowingNonFinite } from "./lenient-json.js";
 
 /** Metrics read from a source: the finite ones, and the names whose last value was not a finite number. */
 export interface ReadMetrics {
@@ -91,39 +92,16 @@ export async function readLogMetrics(
   return { ...found, patternMatched };
 }
 
-// Python's json.dump writes NaN and Infinity as bare words, which JSON.parse refuses.
-const nonFiniteToken = /([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g;
-const nonFiniteMarker = "\u0000autoresearch-non-finite:";
-// The same marker as JSON text: a raw control character is not allowed inside a JSON string.
-const nonFiniteMarkerJson = "\\u0000autoresearch-non-finite:";
-
 /**
  * Reads a JSON file of metrics: numbers at any depth, nested names joined with dots (`{"eval": {"acc": 0.9}}`
  * gives `eval.acc`). Anything that is not a number is ignored.
  */
 export async function readJsonMetrics(file: string): Promise<ReadMetrics> {
-  const text = await readFile(file, "utf8");
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    try {
-      data = JSON.parse(
-        text.replace(
-          nonFiniteToken,
-          (_, prefix: string, word: string) => `${prefix}"${nonFiniteMarkerJson}${word}"`,
-        ),
-      );
-    } catch {
-      throw error;
-    }
-  }
+  const data = parseJsonAllowingNonFinite(await readFile(file, "utf8"));
   const found: ReadMetrics = { metrics: {}, nonFinite: {} };
   function visit(value: unknown, name: string): void {
     if (typeof value === "number") {
       record(found, name, String(value));
-    } else if (typeof value === "string" && value.startsWith(nonFiniteMarker)) {
-      record(found, name, value.slice(nonFiniteMarker.length));
     } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
       for (const [key, inner] of Object.entries(value)) visit(inner, name === "" ? key : `${name}.${key}`);
     }

@@ -63,11 +63,11 @@ describe("studentTCdf", () => {
 });
 
 describe("studentTQuantile", () => {
-  it("inverts the CDF at the values statistics tables give", () => {
-    // t(0.95, 4) = 2.131847, t(0.995, 10) = 3.169273, t(0.975, 1000) ≈ 1.962339.
-    expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.131847, 5);
-    expect(studentTQuantile(0.995, 10)).toBeCloseTo(3.169273, 5);
-    expect(studentTQuantile(0.975, 1000)).toBeCloseTo(1.962339, 4);
-    expect(studentTQuantile(0.5, 7)).toBeCloseTo(0, 6);
+  it("inverts the CDF: the familiar two-sided 95% values", () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.975, 4)).toBeCloseTo(2.7764, 4);
+    expect(studentTQuantile(0.975, 1000)).toBeCloseTo(1.9623, 4);
+    expect(studentTQuantile(0.025, 4)).toBeCloseTo(-2.7764, 4);
+    expect(studentTQuantile(1, 4)).toBeNaN();
   });
 });

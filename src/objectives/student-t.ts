@@ -77,12 +77,14 @@ export function studentTCdf(t: number, degreesOfFreedom: number): number {
   return t > 0 ? 1 - tail : tail;
 }
 
-/** The t value below which a Student t distribution with `degreesOfFreedom` has probability `p`, by bisection. */
+/** The t value below which a Student t variable falls with probability `p` (0 < p < 1), by bisection. */
 export function studentTQuantile(p: number, degreesOfFreedom: number): number {
-  if (!(p > 0 && p < 1)) return p <= 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  let low = -1e3;
-  let high = 1e3;
-  for (let step = 0; step < 200 && high - low > 1e-12; step++) {
+  if (!(p > 0 && p < 1) || !(degreesOfFreedom > 0)) return Number.NaN;
+  let low = -1;
+  let high = 1;
+  while (studentTCdf(low, degreesOfFreedom) > p) low *= 2;
+  while (studentTCdf(high, degreesOfFreedom) < p) high *= 2;
+  for (let step = 0; step < 200 && high - low > 1e-12 * Math.max(1, Math.abs(low)); step++) {
     const middle = (low + high) / 2;
     if (studentTCdf(middle, degreesOfFreedom) < p) low = middle;
     else high = middle;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
 import type { RunResult, TrialKind, TrialRecord } from "../spec/records.js";
+import { formatFinalEvaluation } from "./evaluation-text.js";
 import {
   decimalsFor,
   formatDelta,
@@ -94,6 +95,10 @@ export function formatTrialLine(
         ? record.metric - previousBest.metric
         : record.comparison?.delta;
     if (delta !== undefined && Number.isFinite(delta)) parts.push(`(${formatDelta(delta, decimals)})`);
+    const paired = record.comparison?.statistics;
+    if (paired?.pairedCases !== undefined) {
+      parts.push(`[cases +${paired.improvedCases ?? 0}/-${paired.regressedCases ?? 0}]`);
+    }
   }
   if (!placeholders.has(record.description)) parts.push(truncate(record.description, 72));
   parts.push(formatDuration(record.durations.totalMs));
@@ -352,6 +357,12 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
           }
           break;
         }
+        case "final-evaluation-start":
+          print(`sealed test: measuring the best (#${event.best}) and the baseline (#${event.baseline})…`);
+          break;
+        case "final-evaluation-end":
+          print(colors.bold(formatFinalEvaluation(event.finalEvaluation)));
+          break;
         case "research-end": {
           stopTimer();
           currents.clear();

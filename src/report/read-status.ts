@@ -3,11 +3,13 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
+import { readLatestFinalEvaluation } from "../ledgers/final-evaluation-file.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import { readAllInFlight } from "../loop/in-flight.js";
 import type { TrialRecord } from "../spec/records.js";
 import { isProcessAlive } from "../workspace/lock.js";
+import { formatFinalEvaluation } from "./evaluation-text.js";
 import {
   decimalsFor,
   formatCost,
@@ -142,6 +144,8 @@ export async function readStatus(options: ReadStatusOptions): Promise<ResearchSt
   const records = await readLedgerFile(ledgerFile);
   const lock = await readLock(join(directory, ".autoresearch", tag, "lock"));
   const data = buildReportData(records, { tag, ...(await dataOptionsFor(tag)) });
+  const finalEvaluation = await readLatestFinalEvaluation(join(directory, ".autoresearch", tag));
+  if (finalEvaluation !== undefined) data.finalEvaluation = finalEvaluation;
   const running = lock !== undefined && lock.alive !== false;
   const recorded = new Set(records.map((record) => record.id));
   // A dead driver's markers are what the next start recovers, not trials under way.
@@ -260,6 +264,7 @@ export function formatStatusTable(status: ResearchStatus, options: FormatStatusO
     );
     if (data.noise !== undefined) lines.push(noiseText(data.noise));
   }
+  if (data.finalEvaluation !== undefined) lines.push(formatFinalEvaluation(data.finalEvaluation));
   lines.push("");
   const limit = options.limit ?? 30;
   const shown =

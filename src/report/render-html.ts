@@ -1,5 +1,6 @@
 import type { TrialRecord } from "../spec/records.js";
 import { renderCurvesChart } from "./curves-chart.js";
+import { renderSealedTestHtml } from "./evaluation-sections.js";
 import {
   decimalsFor,
   formatCost,
@@ -211,6 +212,7 @@ function descriptionCell(
   }
   const facts: string[] = [];
   if (row.reason !== "") facts.push(escapeHtml(row.reason));
+  if (row.flips !== undefined) facts.push(`cases ${escapeHtml(row.flips)}`);
   if (record !== undefined && record.changedFiles.length > 0) {
     facts.push(`changed ${record.changedFiles.map((file) => escapeHtml(file)).join(", ")}`);
   }
@@ -279,6 +281,7 @@ export function renderHtmlDocument(options: {
 <p class="sub">${escapeHtml(data.metric)}, ${direction} · ${data.trials} trials, the baseline included · generated ${escapeHtml(generatedAt)} UTC</p>
 </header>
 <section aria-label="summary">${summaryCards(data, decimals)}</section>
+${renderSealedTestHtml(data, escapeHtml)}
 <figure class="chart">
 ${chartSvg}
 <figcaption>Each dot is a trial: kept ones in green, discarded ones in grey, failures as a red ×

@@ -1,4 +1,5 @@
 import type { TrialRecord } from "../spec/records.js";
+import { renderCaseFlipsMarkdown, renderSealedTestMarkdown } from "./evaluation-sections.js";
 import {
   decimalsFor,
   formatCost,
@@ -61,6 +62,7 @@ export function renderMarkdownDocument(
   }
   if (data.costUsd !== null) lines.push(`| cost | ${formatCost(data.costUsd)} |`);
   if (data.sandbox !== undefined) lines.push(`| sandbox | ${cell(data.sandbox)} |`);
+  lines.push(...renderSealedTestMarkdown(data));
   lines.push(
     "",
     "## Trials",
@@ -76,6 +78,7 @@ export function renderMarkdownDocument(
       `| ${row.id} | ${status} | ${formatMetric(row.metric, decimals)} | ${formatDelta(row.delta, decimals)} | ${cell(row.commit === null && row.label !== "baseline" && row.reason !== "" ? `${row.description}: ${row.reason}` : row.description)} | ${formatDuration(row.durationMs)} | ${row.tokens === null ? "" : formatTokens(row.tokens)} | ${row.costUsd === null ? "" : formatCost(row.costUsd)} |`,
     );
   }
+  lines.push(...renderCaseFlipsMarkdown(data));
   return `${lines.join("\n")}\n`;
 }
 

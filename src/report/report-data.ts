@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { Direction } from "../spec/objective.js";
-import type { TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
+import type { FinalEvaluation, TrialKind, TrialRecord, TrialStatus } from "../spec/records.js";
+import { formatFlips } from "./evaluation-text.js";
 
 export const reportDataOptionsSchema = z.strictObject({
   tag: z.string().min(1).optional(),
@@ -61,6 +62,8 @@ export interface ReportRow {
   curve: [number, number][] | null;
   startedAt: string;
   endedAt: string;
+  /** For a per-case comparison: the cases it turned, both ways (`better: a, b; worse: c`). */
+  flips?: string;
 }
 
 /** The numbers a report, the status table and the JSON export are built from. */
@@ -108,6 +111,8 @@ export interface ReportData {
   rows: ReportRow[];
   /** What confined the research's runs, when known. */
   sandbox: string | undefined;
+  /** The sealed test, when the research ran one (read from `final-evaluation.jsonl`, not from the ledger). */
+  finalEvaluation?: FinalEvaluation;
 }
 
 /** The kept gain against the run-to-run noise: in noise floors (σ), and whether noise alone could explain it. */
@@ -273,6 +278,7 @@ export function buildReportData(
     const runMs = record.durations?.runMs ?? record.run?.durationMs ?? 0;
     computeTimeMs += runMs;
     proposeTimeMs += record.durations?.proposeMs ?? 0;
+    const flips = formatFlips(record.comparison);
     const started = Date.parse(record.startedAt);
     const ended = Date.parse(record.endedAt);
     if (Number.isFinite(started)) firstStart = Math.min(firstStart, started);
@@ -301,6 +307,7 @@ export function buildReportData(
       curve: record.curve !== undefined && record.curve.length > 0 ? record.curve : null,
       startedAt: record.startedAt,
       endedAt: record.endedAt,
+      ...(flips === undefined ? {} : { flips }),
     });
   }
 

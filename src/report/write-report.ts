@@ -3,6 +3,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { z } from "zod";
 import { LedgerError } from "../errors/autoresearch-error.js";
 import { parseOptions } from "../errors/format-zod-error.js";
+import { readLatestFinalEvaluation } from "../ledgers/final-evaluation-file.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { readResearchDescription } from "../ledgers/research-description.js";
 import { collectSecrets, redactSecrets } from "../secrets/secret-values.js";
@@ -102,12 +103,14 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     ...(described?.sandbox === undefined ? {} : { sandbox: described.sandbox }),
   };
 
+  const finalEvaluation = await readLatestFinalEvaluation(researchDirectory);
   if (format === "json") {
-    await writeFileAtomically(file, renderJsonReport(records, dataOptions));
+    await writeFileAtomically(file, renderJsonReport(records, dataOptions, finalEvaluation));
     return { file, files: [file] };
   }
 
   const data = buildReportData(records, dataOptions);
+  if (finalEvaluation !== undefined) data.finalEvaluation = finalEvaluation;
   // git reads the diffs in its own process while this one draws the chart.
   const diffs =
     format === "html"

@@ -1,5 +1,5 @@
 import type { Proposal, RepairRequest } from "./mutator.js";
-import type { Measurement, RunResult, TrialKind, TrialRecord } from "./records.js";
+import type { FinalEvaluation, Measurement, RunResult, TrialKind, TrialRecord } from "./records.js";
 
 /** How a research session ended. */
 export type StopReason =
@@ -63,6 +63,8 @@ export interface ResearchSummary {
   stopReason: StopReason;
   ledgerFile: string;
   durationMs: number;
+  /** The sealed test's figures, when a `finalEvaluation` was configured and ran (or was reused) at the end. */
+  finalEvaluation?: FinalEvaluation;
 }
 
 /** The events `streamResearch` yields, in order. */
@@ -102,4 +104,6 @@ export type ResearchEvent =
   | { type: "run-progress"; trial: number; slot?: number; progress: number; value: number }
   | { type: "run-end"; trial: number; result: RunResult; measurement: Measurement; slot?: number }
   | { type: "trial-end"; record: TrialRecord; best: TrialRecord | undefined }
+  | { type: "final-evaluation-start"; best: number; baseline: number }
+  | { type: "final-evaluation-end"; finalEvaluation: FinalEvaluation }
   | { type: "research-end"; summary: ResearchSummary };

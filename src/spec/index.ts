@@ -10,9 +10,12 @@ export type { Mutator, Proposal, ProposeOptions, RepairRequest, RunningTrial, Sc
 export type { CompareOptions, Direction, MeasureOptions, Objective } from "./objective.js";
 export type { Preflight, PreflightOptions, PreflightResult } from "./preflight.js";
 export type {
+  CaseScores,
   Comparison,
   Curve,
   Decision,
+  FinalEvaluation,
+  FinalEvaluationSide,
   Measurement,
   RunFailureKind,
   RunJob,

@@ -1,5 +1,5 @@
 import type { Preflight } from "./preflight.js";
-import type { Comparison, Measurement, RunResult } from "./records.js";
+import type { CaseScores, Comparison, Measurement, RunResult } from "./records.js";
 
 /** Which way is better. */
 export type Direction = "minimize" | "maximize";
@@ -30,6 +30,12 @@ export interface CompareOptions {
    * sample as before; a rule may decide on these alone, so that the screen's selection does not bias the test.
    */
   confirmation?: { candidate: readonly number[]; incumbent: readonly number[] };
+  /**
+   * Per-case results of the candidate's runs and of the incumbent's, when the objective measures cases: a rule may
+   * pair them case by case instead of comparing the averages.
+   */
+  candidateCases?: CaseScores;
+  incumbentCases?: CaseScores;
 }
 
 /**
@@ -40,6 +46,11 @@ export interface Objective {
   /** The optimized metric's name, e.g. `val_bpb`. */
   readonly metric: string;
   readonly direction: Direction;
+  /**
+   * Exit codes besides 0 after which the run is still measured, e.g. 100, which promptfoo returns when some test
+   * failed. Any other non-zero exit is a crash.
+   */
+  readonly measuredExitCodes?: readonly number[];
   measure(options: MeasureOptions): Promise<Measurement>;
   compare(options: CompareOptions): Comparison;
   /**

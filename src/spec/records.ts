@@ -71,6 +71,13 @@ export interface RunResult {
   job?: RunJob;
 }
 
+/**
+ * Per-case results of an eval suite: for each case id, one value per attempt (1 or 0 for a pass/fail case, else
+ * its score). A case is attempted more than once when the harness repeats it (epochs, `--repeat`) or the run is
+ * repeated.
+ */
+export type CaseScores = Record<string, number[]>;
+
 /** Metrics read from one run by an objective. */
 export interface Measurement {
   /** Every metric found, by name. */
@@ -81,6 +88,8 @@ export interface Measurement {
   violations: string[];
   /** Why no value could be read, when `value` is undefined. */
   error?: string;
+  /** Per-case results, from objectives that read an eval suite's output; compared case by case. */
+  cases?: CaseScores;
 }
 
 /** The outcome of comparing a candidate against the incumbent. */
@@ -95,6 +104,8 @@ export interface Comparison {
   rule: string;
   /** Any statistics the rule computed (t, p, noise floor, …). */
   statistics?: Record<string, number>;
+  /** For a per-case comparison: the cases the candidate does better on, and worse on, than the incumbent. */
+  flips?: { improved: string[]; regressed: string[] };
 }
 
 /** The decision the loop takes for a trial. */
@@ -135,6 +146,8 @@ export interface TrialRecord {
   samples?: number[];
   /** The incumbent's samples measured alongside, for paired comparison. */
   incumbentSamples?: number[];
+  /** Per-case results over all of the trial's runs, when the objective reads them: the next trials pair with these. */
+  cases?: CaseScores;
   comparison?: Comparison;
   /** Holdout metric, when a holdout was run for this trial. */
   holdout?: { metric: number | null; incumbent: number | null; passed: boolean };
@@ -162,6 +175,38 @@ export interface TrialRecord {
   };
   /** `runMs`: every run of the trial (candidate, incumbent re-runs, holdout), summed: its compute time. */
   durations: { proposeMs: number; runMs: number; totalMs: number };
+  startedAt: string;
+  endedAt: string;
+}
+
+/** One side of the sealed test: a commit measured by the final evaluation. */
+export interface FinalEvaluationSide {
+  /** The trial whose commit was measured. */
+  trial: number;
+  commit: string;
+  /** The optimized metric (mean over the runs), `null` when no run could be measured. */
+  metric: number | null;
+  /** Every metric of the last run. */
+  metrics: Record<string, number>;
+  samples: number[];
+  cases?: CaseScores;
+  /** Why a run failed, when one did. */
+  error?: string;
+}
+
+/**
+ * The sealed test: the final evaluation's runs of the final best and of the baseline, made once when the research
+ * ended. Never used for a decision; reported beside the research, not in its ledger.
+ */
+export interface FinalEvaluation {
+  tag: string;
+  /** The final evaluation's own metric and direction. */
+  metric: string;
+  direction: "minimize" | "maximize";
+  best: FinalEvaluationSide;
+  baseline: FinalEvaluationSide;
+  /** The final evaluation objective's comparison of best against baseline, for information only. */
+  comparison?: Comparison;
   startedAt: string;
   endedAt: string;
 }

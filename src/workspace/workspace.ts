@@ -86,6 +86,7 @@ function toPosix(path: string): string {
   return path.split(sep).join("/");
 }
 
+/** Author and committer for commits made here, when the repository configures none. */
 export async function identityEnvironment(root: string): Promise<Record<string, string>> {
   const configured = async (key: string) =>
     (await git(root, ["config", "--get", key], { allowExitCodes: [1] })).stdout.trim();
