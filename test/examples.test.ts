@@ -25,4 +25,15 @@ describe("the nanochat example's configuration", () => {
     expect(runner.env.UV_PROJECT_ENVIRONMENT).toBe(resolve("examples/nanochat/.venv"));
     expect(runner.env.HF_HUB_OFFLINE).toBe("1");
   });
+
+  it("reads each run's learning curve from train.py's progress line, for early stopping over the GPUs' slots", async () => {
+    const loaded = await loadConfig(resolve("examples/nanochat/autoresearch.config.ts"));
+    const options = await resolveConfig(loaded.config, loaded.directory);
+    // The line train.py redraws with a carriage return while it trains.
+    const line =
+      "step 00420 (42.0%) | loss: 3.102100 | lrm: 1.00 | dt: 312ms | tok/sec: 1,680,000 | mfu: 39.9%";
+    expect(options.objective.readProgress?.(line)).toEqual({ progress: 42, value: 3.1021 });
+    expect(options.earlyStopping).toMatchObject({ minProgress: 30, margin: 0.02 });
+    expect(options).toMatchObject({ gpus: "auto", proposeAhead: 2 });
+  });
 });

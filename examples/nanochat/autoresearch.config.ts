@@ -20,7 +20,21 @@ export default {
       TORCHINDUCTOR_CACHE_DIR: "/tmp/torchinductor-cache",
     },
   },
-  objective: { metric: "val_bpb", direction: "minimize", constraints: { peak_vram_mb: { max: 80_000 } } },
+  objective: {
+    metric: "val_bpb",
+    direction: "minimize",
+    constraints: { peak_vram_mb: { max: 80_000 } },
+    // The training loss against the share of the time budget used, from train.py's progress line: each run's
+    // learning curve, in the ledger and the report.
+    progress: { pattern: "\\((?<progress>[\\d.]+)%\\) \\| loss: (?<value>[\\d.]+)" },
+  },
+  // A run whose loss is 2% worse than the median of the kept runs' at the same share of the budget, from 30% on,
+  // is stopped there: it frees the GPU for the next idea (docs/parallel.md).
+  earlyStopping: { minProgress: 30, margin: 0.02 },
+  // One slot per GPU, each seeing only its own; proposals are made while the GPUs run, so they never wait for the
+  // model (a proposal made ahead does not know the latest result yet).
+  gpus: "auto",
+  proposeAhead: 2,
   mutator: { llm: { model: "openai:gpt-5", instructions: "program.md" } },
   scope: { editable: ["train.py"], protected: ["prepare.py", "pyproject.toml"] },
   stop: { maxWallTimeMs: 8 * 3600_000 },
