@@ -1,5 +1,3 @@
-import { join } from "node:path";
-import { createJsonlLedger } from "../ledgers/jsonl-ledger.js";
 import { writeResearchDescription } from "../ledgers/research-description.js";
 import type { ResearchEvent, ResearchSummary, StopReason } from "../spec/events.js";
 import type { TrialRecord } from "../spec/records.js";
@@ -8,22 +6,21 @@ import { baselineStatistics, evaluateCandidate } from "./evaluate-candidate.js";
 import { createEventChannel, type EventChannel } from "./event-channel.js";
 import { runFinalEvaluation } from "./final-evaluation.js";
 import { type InFlightTrial, writeInFlight } from "./in-flight.js";
-import { createSerializer, type LoopContext, type Slot } from "./loop-context.js";
+import type { LoopContext, Slot } from "./loop-context.js";
+import { openResearch } from "./open-research.js";
 import { preflightResearch, researchEnvironment } from "./preflight.js";
-import { recoverDeadDriver } from "./recovery.js";
-import { openResearchGuard, researchSandboxSettings } from "./research-guard.js";
+import { researchSandboxSettings } from "./research-guard.js";
 import {
   type NormalizedResearchOptions,
   normalizeResearchOptions,
   type ResearchOptions,
   type RunResearchOptions,
 } from "./research-options.js";
-import { createLoopState, keptBaseline } from "./research-state.js";
+import { keptBaseline } from "./research-state.js";
 import { checkStop, schedule } from "./scheduler.js";
 import { recordTrial } from "./settle-trial.js";
 import { resolveSlots, slotWorktreeName } from "./slots.js";
 import { buildTrialRecord } from "./trial-record.js";
-import { verifyResearchState } from "./verify-state.js";
 
 /**
  * Interrupted trials whose change was never measured to the end and never tried again: a resumed research tries
@@ -92,6 +89,31 @@ async function measureBaseline(context: LoopContext, slot: Slot): Promise<StopRe
   return evaluation.status === "interrupted" ? "aborted" : "baseline-failed";
 }
 
+/** The sealed test, once at the end, in the first slot's worktree and sandbox; it never feeds a decision. */
+function sealedTest(context: LoopContext, first: Slot, stopReason: StopReason) {
+  const { workspace, guard, options } = context;
+  const finalState = context.state.snapshot();
+  return runFinalEvaluation({
+    settings: options.finalEvaluation,
+    workspace: {
+      tag: workspace.tag,
+      stateDirectory: workspace.stateDirectory,
+      trialDirectory: first.worktree.directory,
+      checkout: (commit) => first.worktree.checkout(commit),
+      changedProtectedFiles: () => first.worktree.changedProtectedFiles(),
+    },
+    best: finalState.best,
+    baseline: finalState.baseline,
+    stopReason,
+    env: { ...options.env, ...researchEnvironment(workspace), ...guard.environment },
+    seedVariable: options.evaluation.seedVariable,
+    sandbox: guard.runPolicy(first.worktree),
+    secrets: guard.secrets,
+    emit: (event) => context.emit(event),
+    abortSignal: context.abortSignal,
+  });
+}
+
 async function drive(
   options: NormalizedResearchOptions,
   channel: EventChannel<ResearchEvent>,
@@ -110,63 +132,18 @@ async function drive(
   });
   const { stateDirectory, tag } = workspace;
   try {
-    const ledgerFile = join(stateDirectory, "ledger.jsonl");
-    const ledger =
-      options.ledger ??
-      createJsonlLedger({
-        file: ledgerFile,
-        resultsFile: join(stateDirectory, "results.tsv"),
-        metric: objective.metric,
-      });
-    const records = await ledger.read();
-    // The sandbox policies, the research's token and the secrets to redact from everything recorded.
-    const guard = await openResearchGuard(options, sandboxSettings, workspace);
-    const recovered = await recoverDeadDriver({
+    const opened = await openResearch({
+      research: options,
       workspace,
-      ledger,
-      records,
-      now,
-      runners: [runner, ...(options.holdout === undefined ? [] : [options.holdout.runner])],
-      abortSignal,
-      token: guard.token,
-    });
-    // The state only the harness writes: the branch at the last keep, every keep at its trial ref, protected files
-    // as at the baseline. Anything else stops here, with how to continue.
-    const verified = await verifyResearchState({
-      records,
-      workspace,
-      ledgerFile,
-      acceptBranch: options.acceptBranch,
-    });
-    const warnings = [
-      ...workspace.warnings,
-      ...settings.warnings,
-      ...recovered.warnings,
-      ...verified.warnings,
-      ...guard.warnings,
-    ];
-    const state = createLoopState({
-      tag,
-      direction: objective.direction,
-      ledger,
-      records,
-      head: verified.head,
+      sandboxSettings,
       startedAt: started,
       now,
-      redact: (record) => guard.redact(record),
-    });
-    state.sessionRecords.push(...recovered.interrupted);
-    const context: LoopContext = {
-      options,
-      workspace,
-      state,
-      guard,
-      abortSignal,
-      now,
       emit: (event, emitOptions) => channel.push(event, emitOptions),
-      exclusive: createSerializer(),
-    };
-
+      abortSignal,
+    });
+    const { context, records, ledgerFile } = opened;
+    const { state, guard } = context;
+    const warnings = [...opened.warnings, ...settings.warnings];
     // Mistakes found in a second (a program missing, a key unset, a glob matching nothing), before any run.
     warnings.push(...(await preflightResearch({ options, workspace, records, abortSignal })));
     await writeResearchDescription(stateDirectory, {
@@ -185,8 +162,9 @@ async function drive(
       slots.push({ index, ...setting, worktree: await workspace.worktree(slotWorktreeName(index)) });
     }
     const lanes = [];
-    for (let index = 0; index < options.proposeAhead; index++)
+    for (let index = 0; index < options.proposeAhead; index++) {
       lanes.push(await workspace.worktree(`ahead-${index}`));
+    }
 
     let stopReason: StopReason | undefined;
     const hasBaseline = keptBaseline(records) !== undefined;
@@ -200,11 +178,11 @@ async function drive(
       tag,
       directory: workspace.directory,
       branch: workspace.branch,
-      resumed: records.length - recovered.interrupted.length,
+      resumed: opened.resumed,
       warnings,
       slots: slots.length,
     });
-    if (((!hasBaseline && options.baseline) || verified.rebaseline) && !abortSignal.aborted) {
+    if (((!hasBaseline && options.baseline) || opened.rebaseline) && !abortSignal.aborted) {
       stopReason = await measureBaseline(context, slots[0] as Slot);
     }
     if (stopReason === undefined) {
@@ -213,28 +191,8 @@ async function drive(
         (await schedule(context, { slots, lanes, retries: interruptedToRetry(records) }));
     }
 
+    const finalEvaluation = await sealedTest(context, slots[0] as Slot, stopReason ?? "aborted");
     const finalState = state.snapshot();
-    // The sealed test, once at the end, in the first slot's worktree; it never feeds a decision.
-    const first = slots[0] as Slot;
-    const finalEvaluation = await runFinalEvaluation({
-      settings: options.finalEvaluation,
-      workspace: {
-        tag,
-        stateDirectory,
-        trialDirectory: first.worktree.directory,
-        checkout: (commit) => first.worktree.checkout(commit),
-        changedProtectedFiles: () => first.worktree.changedProtectedFiles(),
-      },
-      best: finalState.best,
-      baseline: finalState.baseline,
-      stopReason: stopReason ?? "aborted",
-      env: { ...options.env, ...researchEnvironment(workspace), ...guard.environment },
-      seedVariable: options.evaluation.seedVariable,
-      sandbox: guard.runPolicy(first.worktree),
-      secrets: guard.secrets,
-      emit: (event) => context.emit(event),
-      abortSignal,
-    });
     const summary: ResearchSummary = {
       tag,
       directory: workspace.directory,
