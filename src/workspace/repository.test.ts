@@ -1,0 +1,44 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { locateRepository } from "./repository.js";
+
+const roots: string[] = [];
+const saved = { ...process.env };
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+});
+
+function repository(): string {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "autoresearch-repository-")));
+  roots.push(root);
+  execFileSync("git", ["init", "-q", "-b", "main", root]);
+  mkdirSync(join(root, "sub", "deeper"), { recursive: true });
+  return root;
+}
+
+describe("locateRepository", () => {
+  it("finds the root of the repository from a folder inside it", async () => {
+    const root = repository();
+    expect(await locateRepository(join(root, "sub", "deeper"))).toBe(root);
+    expect(await locateRepository(root)).toBe(root);
+  });
+
+  it("answers undefined outside a repository and inside its .git folder", async () => {
+    const outside = realpathSync(mkdtempSync(join(tmpdir(), "autoresearch-no-repository-")));
+    roots.push(outside);
+    expect(await locateRepository(outside)).toBeUndefined();
+    expect(await locateRepository(join(repository(), ".git"))).toBeUndefined();
+  });
+
+  it("is not redirected by GIT_ variables in the driver's environment", async () => {
+    const researched = repository();
+    const other = repository();
+    process.env.GIT_DIR = join(other, ".git");
+    process.env.GIT_WORK_TREE = other;
+    expect(await locateRepository(join(researched, "sub"))).toBe(researched);
+  });
+});
