@@ -1,20 +1,18 @@
-import type { Dirent } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve, sep } from "node:path";
-import picomatch from "picomatch";
+import { join } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { parseOptions } from "../errors/format-zod-error.js";
 import { findProgram } from "../runners/find-program.js";
 import { withMounts } from "../sandbox/research-sandbox.js";
-import { wrapCommand } from "../sandbox/wrap-command.js";
-import type { Mutator, Proposal, ProposeOptions, Scope } from "../spec/mutator.js";
+import type { Mutator, Proposal, ProposeOptions } from "../spec/mutator.js";
 import type { PreflightOptions } from "../spec/preflight.js";
+import { buildCommand, sandboxed } from "./agent-command.js";
 import { buildAgentEnvironment } from "./agent-environment.js";
 import { type AgentReport, createAgentOutputReader } from "./agent-output.js";
-import { type AgentPresetName, agentPresets } from "./agent-presets.js";
-import { type AgentCommand, runAgentProcess } from "./agent-process.js";
+import { type AgentPreset, type AgentPresetName, agentPresets } from "./agent-presets.js";
+import { type AgentProcessResult, runAgentProcess } from "./agent-process.js";
 import { type AgentVersionCheck, checkAgentVersion } from "./agent-version.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
 import { estimateCost, modelPriceSchema } from "./pricing.js";
@@ -71,7 +69,7 @@ const agentMutatorOptionsSchema = z
 
 /** Options of `createAgentMutator`. */
 export type AgentMutatorOptions = z.input<typeof agentMutatorOptionsSchema>;
-type AgentMutatorConfig = z.output<typeof agentMutatorOptionsSchema>;
+export type AgentMutatorConfig = z.output<typeof agentMutatorOptionsSchema>;
 
 const descriptionLine = /^[\s>*_`#-]*DESCRIPTION[*_`]*\s*[:：][\s*_`]*(.+?)[\s*_`]*$/gim;
 const rationaleLine = /^[\s>*_`#-]*RATIONALE[*_`]*\s*[:：][\s*_`]*(.+?)[\s*_`]*$/gim;
@@ -96,129 +94,29 @@ export function parseAgentOutput(output: string): { description: string; rationa
   };
 }
 
-async function editableFiles(directory: string, scope: Scope): Promise<string[]> {
-  const isEditable = picomatch([...scope.editable], { dot: true });
-  const isProtected =
-    scope.protected.length > 0 ? picomatch([...scope.protected], { dot: true }) : () => false;
-  const files: string[] = [];
-  const queue = [directory];
-  while (queue.length > 0 && files.length < 500) {
-    const current = queue.shift() as string;
-    let entries: Dirent[];
-    try {
-      entries = await readdir(current, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (entry.name === ".git" || entry.name === "node_modules") continue;
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) queue.push(path);
-      else if (entry.isFile()) {
-        const name = relative(directory, path).split(sep).join("/");
-        if (isEditable(name) && !isProtected(name)) files.push(name);
-      }
-    }
-  }
-  return files.sort();
-}
-
 function tail(text: string, lines = 20): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-/** The agent's command, wrapped for the research's sandbox (the policy's environment only). */
-function sandboxed(command: AgentCommand, policy: Parameters<typeof wrapCommand>[0]): AgentCommand {
-  const [file = "", ...args] = command.argv;
-  const wrapped = wrapCommand(policy, { file, args, cwd: command.cwd, env: { ...command.env } });
-  return {
-    argv: [wrapped.file, ...wrapped.args],
-    cwd: command.cwd,
-    env: wrapped.env,
-    ...(command.stdin === undefined ? {} : { stdin: command.stdin }),
-  };
+/** What every proposal of one agent mutator uses, worked out from its options once. */
+interface AgentSetup {
+  config: AgentMutatorConfig;
+  preset: AgentPreset | undefined;
+  /** The program run: the preset's, or the first word of the command. */
+  program: string;
+  /** The preset's name, else the program: the `agent` of the metadata. */
+  agentName: string;
+  timeoutMs: number;
+  killGraceMs: number;
+  maxRetries: number;
+  connectTimeoutMs: number;
+  checkVersion: (env: Record<string, string>, cwd: string, signal: AbortSignal) => Promise<AgentVersionCheck>;
 }
 
-interface Scratch {
-  promptFile: string;
-  tempDirectory: string;
-  text: string;
-  directory: string;
-  scope: Scope;
-}
-
-/** The command line of one proposal, from the preset or the template. */
-async function buildCommand(
-  config: AgentMutatorConfig,
-  env: Record<string, string>,
-  scratch: Scratch,
-): Promise<AgentCommand> {
-  const cwd = resolve(scratch.directory);
-  const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
-  if (preset) {
-    const invocation = await preset.invocation({
-      model: config.model,
-      baseURL: config.baseURL,
-      maxRetries: config.maxRetries ?? 2,
-      connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
-      env,
-      promptFile: scratch.promptFile,
-      tempDirectory: scratch.tempDirectory,
-      editableFiles: () => editableFiles(scratch.directory, scratch.scope),
-    });
-    return {
-      argv: [
-        preset.program,
-        ...invocation.args,
-        ...(config.extraArgs ?? []),
-        ...(invocation.trailingArgs ?? []),
-      ],
-      cwd,
-      // The user's own values win over the preset's.
-      env: { ...env, ...invocation.env, ...config.env },
-      ...(invocation.promptOnStdin ? { stdin: scratch.text } : {}),
-    };
-  }
-  const template = [...(config.command as string[]), ...(config.extraArgs ?? [])];
-  const placesPrompt = template.some((part) => part.includes("{prompt}") || part.includes("{promptFile}"));
-  const viaStdin = config.promptVia === "stdin" || (config.promptVia === undefined && !placesPrompt);
-  const files = template.includes("{files}") ? await editableFiles(scratch.directory, scratch.scope) : [];
-  const argv = template.flatMap((part) =>
-    part === "{files}"
-      ? files
-      : [
-          part
-            .replaceAll("{promptFile}", scratch.promptFile)
-            .replaceAll("{tempDirectory}", scratch.tempDirectory)
-            .replaceAll("{model}", config.model ?? "")
-            .replaceAll("{prompt}", scratch.text),
-        ],
-  );
-  return { argv, cwd, env, ...(viaStdin ? { stdin: scratch.text } : {}) };
-}
-
-/**
- * A proposer that runs a coding-agent CLI (Claude Code, Codex, Qwen Code, aider, or any command) in the trial
- * worktree with the same prompt the LLM proposer gets. The agent edits files; the loop reads what changed from git.
- * The description is the agent's last `DESCRIPTION:` line (it is asked for one), else its last line of output.
- * The tokens and cost the agent reports are recorded with the proposal. The agent runs with an environment built
- * from an allowlist, in its own process group, which is killed on timeout, abort, or a failure it cannot recover
- * from (a refused key, an unreachable server); nothing it started outlives the proposal.
- */
-export function createAgentMutator(options: AgentMutatorOptions): Mutator {
-  const parsed = parseOptions(agentMutatorOptionsSchema, options);
-  const config = parsed;
-  const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
-  const program = preset?.program ?? (config.command?.[0] as string);
-  const agentName = config.preset ?? program;
-  const timeoutMs = config.timeoutMs ?? 30 * 60_000;
-  const killGraceMs = config.killGraceMs ?? 5_000;
-  const maxRetries = config.maxRetries ?? 2;
-  const connectTimeoutMs = config.connectTimeoutMs ?? 30_000;
-  const name = config.name ?? `agent:${agentName}`;
+/** The preset's version check, run once and shared by the proposals (again after a failed one). */
+function createVersionCheck(preset: AgentPreset | undefined): AgentSetup["checkVersion"] {
   let versionCheck: Promise<AgentVersionCheck> | undefined;
-
-  async function checkVersion(env: Record<string, string>, cwd: string, signal: AbortSignal) {
+  return async (env, cwd, signal) => {
     if (!preset) return {};
     versionCheck ??= checkAgentVersion({
       command: { cwd, env },
@@ -236,23 +134,184 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
       versionCheck = undefined;
       throw error;
     }
+  };
+}
+
+/** The prompt the agent gets: the LLM proposer's system text and prompt, asking for a `DESCRIPTION:` line. */
+async function agentPromptText(config: AgentMutatorConfig, request: ProposeOptions): Promise<string> {
+  const instructions = await readInstructions(config.instructions, [
+    request.directory,
+    ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
+  ]);
+  const { system, prompt } = await prepareProposalPrompt({
+    propose: request,
+    instructions,
+    finish: "description-line",
+    ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
+    ...(config.promptLimits ? { limits: config.promptLimits } : {}),
+  });
+  return `${system}\n\n${prompt}\n`;
+}
+
+/** What one run of the agent left: its process's result, what its output reported, and its version. */
+interface AgentRun {
+  result: AgentProcessResult;
+  report: AgentReport;
+  version: AgentVersionCheck;
+}
+
+/** Writes the prompt to the scratch folder and runs the agent on the trial directory, sandboxed when it is. */
+async function runAgent(
+  setup: AgentSetup,
+  request: ProposeOptions,
+  env: Record<string, string>,
+  scratch: { text: string; tempDirectory: string },
+): Promise<AgentRun> {
+  const { config, preset, connectTimeoutMs } = setup;
+  const { text, tempDirectory } = scratch;
+  const signal = request.abortSignal;
+  const promptFile = join(tempDirectory, "prompt.md");
+  await writeFile(promptFile, text);
+  const built = await buildCommand(config, env, {
+    promptFile,
+    tempDirectory,
+    text,
+    directory: request.directory,
+    scope: request.scope,
+  });
+  // Sandboxed when the research is: the agent writes only the trial directory and its scratch folder.
+  const command =
+    request.sandbox === undefined
+      ? built
+      : sandboxed(built, withMounts(request.sandbox, [{ path: tempDirectory, access: "writable" }]));
+  const version = await setup.checkVersion(built.env as Record<string, string>, built.cwd, signal);
+  const reader = createAgentOutputReader(preset?.output ?? config.output ?? "text", {
+    maxRetries: setup.maxRetries,
+  });
+  const result = await runAgentProcess(command, {
+    abortSignal: signal,
+    timeoutMs: setup.timeoutMs,
+    killGraceMs: setup.killGraceMs,
+    onLine: (line, stream) => (stream === "stdout" ? reader.readLine(line) : undefined),
+    ...(preset?.stopWhenSilent
+      ? {
+          silenceLimit: {
+            ms: connectTimeoutMs,
+            reason: `it printed nothing for ${connectTimeoutMs / 1000} s: its model server does not answer (unreachable, or slower to start answering than \`connectTimeoutMs\`).`,
+          },
+        }
+      : {}),
+  });
+  if (signal.aborted) throw signal.reason;
+  return { result, report: reader.report(result.stdout), version };
+}
+
+/** The proposal a finished run makes: an edit with the agent's description, or why it failed; secrets redacted. */
+function agentProposal(setup: AgentSetup, run: AgentRun, secrets: readonly string[]): Proposal {
+  const { preset, program } = setup;
+  const { result, report, version } = run;
+  const accounting = account(setup.config, report);
+  const metadata = {
+    agent: setup.agentName,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    ...(version.version ? { agentVersion: version.version } : {}),
+    ...(version.warning ? { versionWarning: version.warning } : {}),
+    ...accounting.metadata,
+  };
+  const fail = (error: string): Proposal => ({
+    type: "failed",
+    error: redactSecrets(error, secrets),
+    ...accounting.cost,
+    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+  });
+  const output = `Its last output:\n${tail(result.outputTail)}`;
+  if (result.startError) {
+    if (result.startError.code !== "ENOENT") {
+      return fail(`The agent \`${program}\` could not be started: ${result.startError.message}`);
+    }
+    const hint = preset ? ` Install it with \`${preset.install}\`.` : "";
+    return fail(`The agent \`${program}\` was not found on PATH.${hint}`);
   }
+  if (result.stoppedBecause) return fail(`The agent \`${program}\` was stopped: ${result.stoppedBecause}`);
+  if (result.timedOut)
+    return fail(`The agent \`${program}\` timed out after ${setup.timeoutMs} ms. ${output}`);
+  if (report.error) return fail(`The agent \`${program}\` failed: ${tail(report.error, 10)}`);
+  if (result.exitCode !== 0) {
+    const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
+    return fail(`The agent \`${program}\` ${how}. ${output}`);
+  }
+  const { description, rationale } = parseAgentOutput(report.text);
+  return {
+    type: "edit",
+    description: redactSecrets(description, secrets),
+    ...(rationale ? { rationale: redactSecrets(rationale, secrets) } : {}),
+    ...accounting.cost,
+    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+  };
+}
+
+/**
+ * The usage and cost of a proposal. The cost: from the user's `prices` when they price the model, else the
+ * agent's own figure when it reports one, else the built-in price table's estimate.
+ */
+function account(config: AgentMutatorConfig, report: AgentReport) {
+  const model = report.model ?? config.model;
+  const estimate =
+    report.usage && model
+      ? estimateCost({
+          modelId: model,
+          usage: report.usage,
+          ...(config.prices ? { prices: config.prices } : {}),
+        })
+      : undefined;
+  const useAgent = report.costUsd !== undefined && (estimate === undefined || estimate.estimated);
+  const costUsd = useAgent ? report.costUsd : estimate?.costUsd;
+  return {
+    cost: {
+      ...(report.usage ? { usage: report.usage } : {}),
+      ...(costUsd === undefined ? {} : { costUsd }),
+    },
+    metadata: {
+      ...(model ? { model } : {}),
+      ...(useAgent ? { costSource: "agent" } : {}),
+      ...(!useAgent && estimate
+        ? { costSource: "estimate", priceKey: estimate.priceKey, costEstimated: estimate.estimated }
+        : {}),
+    },
+  };
+}
+
+/**
+ * A proposer that runs a coding-agent CLI (Claude Code, Codex, Qwen Code, aider, or any command) in the trial
+ * worktree with the same prompt the LLM proposer gets. The agent edits files; the loop reads what changed from git.
+ * The description is the agent's last `DESCRIPTION:` line (it is asked for one), else its last line of output.
+ * The tokens and cost the agent reports are recorded with the proposal. The agent runs with an environment built
+ * from an allowlist, in its own process group, which is killed on timeout, abort, or a failure it cannot recover
+ * from (a refused key, an unreachable server); nothing it started outlives the proposal.
+ */
+export function createAgentMutator(options: AgentMutatorOptions): Mutator {
+  const parsed = parseOptions(agentMutatorOptionsSchema, options);
+  const config = parsed;
+  const preset = config.preset ? agentPresets[config.preset as AgentPresetName] : undefined;
+  const program = preset?.program ?? (config.command?.[0] as string);
+  const setup: AgentSetup = {
+    config,
+    preset,
+    program,
+    agentName: config.preset ?? program,
+    timeoutMs: config.timeoutMs ?? 30 * 60_000,
+    killGraceMs: config.killGraceMs ?? 5_000,
+    maxRetries: config.maxRetries ?? 2,
+    connectTimeoutMs: config.connectTimeoutMs ?? 30_000,
+    checkVersion: createVersionCheck(preset),
+  };
+  const name = config.name ?? `agent:${setup.agentName}`;
 
   async function propose(request: ProposeOptions): Promise<Proposal> {
     const signal = request.abortSignal;
     signal.throwIfAborted();
-    const instructions = await readInstructions(config.instructions, [
-      request.directory,
-      ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
-    ]);
-    const { system, prompt } = await prepareProposalPrompt({
-      propose: request,
-      instructions,
-      finish: "description-line",
-      ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
-      ...(config.promptLimits ? { limits: config.promptLimits } : {}),
-    });
-    const text = `${system}\n\n${prompt}\n`;
+    const text = await agentPromptText(config, request);
     const env = buildAgentEnvironment({
       provider: preset?.providerEnvironment ?? [],
       inherit: config.inheritEnv ?? [],
@@ -262,111 +321,11 @@ export function createAgentMutator(options: AgentMutatorOptions): Mutator {
     const secrets = collectSecrets([], env);
     const tempDirectory = await mkdtemp(join(tmpdir(), "autoresearch-agent-"));
     try {
-      const promptFile = join(tempDirectory, "prompt.md");
-      await writeFile(promptFile, text);
-      const built = await buildCommand(config, env, {
-        promptFile,
-        tempDirectory,
-        text,
-        directory: request.directory,
-        scope: request.scope,
-      });
-      // Sandboxed when the research is: the agent writes only the trial directory and its scratch folder.
-      const command =
-        request.sandbox === undefined
-          ? built
-          : sandboxed(built, withMounts(request.sandbox, [{ path: tempDirectory, access: "writable" }]));
-      const version = await checkVersion(built.env as Record<string, string>, built.cwd, signal);
-      const reader = createAgentOutputReader(preset?.output ?? config.output ?? "text", { maxRetries });
-      const result = await runAgentProcess(command, {
-        abortSignal: signal,
-        timeoutMs,
-        killGraceMs,
-        onLine: (line, stream) => (stream === "stdout" ? reader.readLine(line) : undefined),
-        ...(preset?.stopWhenSilent
-          ? {
-              silenceLimit: {
-                ms: connectTimeoutMs,
-                reason: `it printed nothing for ${connectTimeoutMs / 1000} s: its model server does not answer (unreachable, or slower to start answering than \`connectTimeoutMs\`).`,
-              },
-            }
-          : {}),
-      });
-      if (signal.aborted) throw signal.reason;
-      const report = reader.report(result.stdout);
-      const accounting = account(report);
-      const metadata = {
-        agent: agentName,
-        exitCode: result.exitCode,
-        durationMs: result.durationMs,
-        ...(version.version ? { agentVersion: version.version } : {}),
-        ...(version.warning ? { versionWarning: version.warning } : {}),
-        ...accounting.metadata,
-      };
-      const fail = (error: string): Proposal => ({
-        type: "failed",
-        error: redactSecrets(error, secrets),
-        ...accounting.cost,
-        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
-      });
-      const output = `Its last output:\n${tail(result.outputTail)}`;
-      if (result.startError) {
-        if (result.startError.code !== "ENOENT") {
-          return fail(`The agent \`${program}\` could not be started: ${result.startError.message}`);
-        }
-        const hint = preset ? ` Install it with \`${preset.install}\`.` : "";
-        return fail(`The agent \`${program}\` was not found on PATH.${hint}`);
-      }
-      if (result.stoppedBecause)
-        return fail(`The agent \`${program}\` was stopped: ${result.stoppedBecause}`);
-      if (result.timedOut) return fail(`The agent \`${program}\` timed out after ${timeoutMs} ms. ${output}`);
-      if (report.error) return fail(`The agent \`${program}\` failed: ${tail(report.error, 10)}`);
-      if (result.exitCode !== 0) {
-        const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
-        return fail(`The agent \`${program}\` ${how}. ${output}`);
-      }
-      const { description, rationale } = parseAgentOutput(report.text);
-      return {
-        type: "edit",
-        description: redactSecrets(description, secrets),
-        ...(rationale ? { rationale: redactSecrets(rationale, secrets) } : {}),
-        ...accounting.cost,
-        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
-      };
+      const run = await runAgent(setup, request, env, { text, tempDirectory });
+      return agentProposal(setup, run, secrets);
     } finally {
       await rm(tempDirectory, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * The usage and cost of a proposal. The cost: from the user's `prices` when they price the model, else the
-   * agent's own figure when it reports one, else the built-in price table's estimate.
-   */
-  function account(report: AgentReport) {
-    const model = report.model ?? config.model;
-    const estimate =
-      report.usage && model
-        ? estimateCost({
-            modelId: model,
-            usage: report.usage,
-            ...(config.prices ? { prices: config.prices } : {}),
-          })
-        : undefined;
-    const useAgent = report.costUsd !== undefined && (estimate === undefined || estimate.estimated);
-    const costUsd = useAgent ? report.costUsd : estimate?.costUsd;
-    return {
-      cost: {
-        ...(report.usage ? { usage: report.usage } : {}),
-        ...(costUsd === undefined ? {} : { costUsd }),
-      },
-      metadata: {
-        ...(model ? { model } : {}),
-        ...(useAgent ? { costSource: "agent" } : {}),
-        ...(!useAgent && estimate
-          ? { costSource: "estimate", priceKey: estimate.priceKey, costEstimated: estimate.estimated }
-          : {}),
-      },
-    };
   }
 
   // The agent's CLI must be installed and the instructions readable before the baseline.

@@ -16,8 +16,9 @@ import {
   withRetry,
 } from "./llm-model.js";
 import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
-import { createWorkspaceTools, type WorkspaceToolState } from "./llm-tools.js";
+import { createWorkspaceTools, type WorkspaceTool, type WorkspaceToolState } from "./llm-tools.js";
 import { estimateCost, modelPriceSchema } from "./pricing.js";
+import type { ProposalPrompt } from "./prompt-builder.js";
 import {
   instructionsSchema,
   prepareProposalPrompt,
@@ -89,6 +90,8 @@ export const llmMutatorOptionsSchema = z.strictObject({
 
 /** Options of `createLlmMutator`. */
 export type LlmMutatorOptions = z.input<typeof llmMutatorOptionsSchema>;
+type LlmMutatorConfig = z.output<typeof llmMutatorOptionsSchema>;
+
 export type { OpenAICompatibleEndpoint };
 
 function toTokenUsage(usage: LanguageModelUsage | undefined): TokenUsage | undefined {
@@ -118,6 +121,161 @@ function addUsage(total: TokenUsage | undefined, usage: TokenUsage | undefined):
 const reminder =
   "You have not called `finish`. If your change is not made yet, make it now with edit_file or write_file; then call `finish` with a one-line description and a short rationale.";
 
+/** What a proposal's conversation with the model counted, for the proposal's record. */
+interface ConversationTally {
+  usage: TokenUsage | undefined;
+  steps: number;
+  finishReason: string | undefined;
+}
+
+/** What one proposal's conversation with the model works with. */
+interface Conversation {
+  config: LlmMutatorConfig;
+  model: SupportedLanguageModel;
+  prompt: ProposalPrompt;
+  tools: Record<string, WorkspaceTool<never>>;
+  state: WorkspaceToolState;
+  signal: AbortSignal;
+  secrets: readonly string[];
+  maxSteps: number;
+  maxReminders: number;
+}
+
+/** The configured model, resolved on the first proposal and shared by the next (resolved again after a failure). */
+function createModelResolver(config: LlmMutatorConfig): () => Promise<ResolvedModel> {
+  let resolving: Promise<ResolvedModel> | undefined;
+  return async () => {
+    resolving ??= resolveLanguageModel(config.model as never, {
+      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+    });
+    try {
+      return await resolving;
+    } catch (error) {
+      resolving = undefined;
+      throw error;
+    }
+  };
+}
+
+/** The prompt of one proposal, with the user's instructions, asking the model to finish with the tool. */
+async function llmPrompt(config: LlmMutatorConfig, request: ProposeOptions): Promise<ProposalPrompt> {
+  const instructions = await readInstructions(config.instructions, [
+    request.directory,
+    ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
+  ]);
+  return prepareProposalPrompt({
+    propose: request,
+    instructions,
+    finish: "tool",
+    ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
+    ...(config.promptLimits ? { limits: config.promptLimits } : {}),
+  });
+}
+
+/**
+ * Lets the model work through the tools until it calls `finish`, reminding it when it stops without, within the
+ * step, token and reminder limits. Returns the proposal (an edit, or why it failed) and counts into `tally`.
+ */
+async function converse(
+  ai: typeof import("ai"),
+  conversation: Conversation,
+  tally: ConversationTally,
+): Promise<Proposal> {
+  const { config, state, signal, secrets, maxSteps, maxReminders } = conversation;
+  let stepUsage: TokenUsage | undefined;
+  const tokenCount = () => (tally.usage?.inputTokens ?? 0) + (tally.usage?.outputTokens ?? 0);
+  const roundTokens = (round: { steps: { usage: LanguageModelUsage }[] }) =>
+    round.steps.reduce(
+      (sum, step) => sum + (step.usage.inputTokens ?? 0) + (step.usage.outputTokens ?? 0),
+      0,
+    );
+  const isFinished: StopCondition<ToolSet> = () => state.finished !== undefined;
+  const isOverTokens: StopCondition<ToolSet> = (round) =>
+    config.maxTotalTokens !== undefined && tokenCount() + roundTokens(round) >= config.maxTotalTokens;
+
+  let messages: ModelMessage[] = [{ role: "user", content: conversation.prompt.prompt }];
+  try {
+    for (let round = 0; ; round++) {
+      stepUsage = undefined;
+      const response = await ai.generateText({
+        model: conversation.model,
+        system: conversation.prompt.system,
+        messages,
+        tools: conversation.tools as unknown as ToolSet,
+        stopWhen: [isFinished, ai.stepCountIs(maxSteps - tally.steps), isOverTokens],
+        maxRetries: 0,
+        abortSignal: signal,
+        ...(config.maxOutputTokens ? { maxOutputTokens: config.maxOutputTokens } : {}),
+        ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+        ...(config.providerOptions ? { providerOptions: config.providerOptions as never } : {}),
+        onStepFinish: (step) => {
+          stepUsage = addUsage(stepUsage, toTokenUsage(step.usage));
+        },
+      });
+      tally.steps += response.steps.length;
+      tally.usage = addUsage(tally.usage, toTokenUsage(response.totalUsage));
+      tally.finishReason = response.finishReason;
+      if (state.finished) break;
+      const overTokens = config.maxTotalTokens !== undefined && tokenCount() >= config.maxTotalTokens;
+      if (tally.steps >= maxSteps || overTokens || round >= maxReminders) {
+        const limit = overTokens
+          ? `the token limit (${config.maxTotalTokens})`
+          : tally.steps >= maxSteps
+            ? `the step limit (${maxSteps})`
+            : `${maxReminders} reminders`;
+        return { type: "failed", error: `The model did not call finish within ${limit}.` };
+      }
+      messages = [...messages, ...response.response.messages, { role: "user", content: reminder }];
+    }
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    tally.usage = addUsage(tally.usage, stepUsage);
+    return { type: "failed", error: `The model call failed: ${describeError(error, secrets)}` };
+  }
+  const finished = state.finished as WorkspaceToolState["finished"];
+  if (!finished) return { type: "failed", error: "The model did not call finish." };
+  return {
+    type: "edit",
+    description: redactSecrets(finished.description, secrets),
+    ...(finished.rationale ? { rationale: redactSecrets(finished.rationale, secrets) } : {}),
+  };
+}
+
+/** The proposal with its usage, estimated cost and metadata (model, steps, tool calls, changed files) added. */
+function withAccounting(
+  proposal: Proposal,
+  conversation: Conversation,
+  tally: ConversationTally,
+  modelId: string,
+): Proposal {
+  if (proposal.type === "exhausted") return proposal;
+  const { config, state, secrets } = conversation;
+  const { usage, steps, finishReason } = tally;
+  const estimate = usage
+    ? estimateCost({
+        modelId,
+        usage,
+        ...(config.prices ? { prices: config.prices } : {}),
+      })
+    : undefined;
+  const metadata: Record<string, unknown> = {
+    model: modelId,
+    steps,
+    toolCalls: state.toolCalls,
+    refusals: state.refusals.length,
+    changedFiles: [...state.changedFiles],
+    ...(finishReason ? { finishReason } : {}),
+    ...(estimate ? { priceKey: estimate.priceKey, costEstimated: estimate.estimated } : {}),
+  };
+  return {
+    ...proposal,
+    ...(usage ? { usage } : {}),
+    ...(estimate ? { costUsd: estimate.costUsd } : {}),
+    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+  };
+}
+
 /**
  * The LLM proposer: a model (any AI SDK provider, or an OpenAI-compatible server) reads and edits the trial
  * worktree through file tools confined to it, then calls `finish` with a one-line description. Provider errors
@@ -139,35 +297,14 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
   const maxSteps = config.maxSteps ?? 40;
   const maxReminders = config.maxReminders ?? 2;
   const name = config.name ?? "llm";
-  let resolving: Promise<ResolvedModel> | undefined;
+  const resolveModel = createModelResolver(config);
 
   async function propose(request: ProposeOptions): Promise<Proposal> {
     const signal = request.abortSignal;
     signal.throwIfAborted();
-    const instructions = await readInstructions(config.instructions, [
-      request.directory,
-      ...(config.instructionsDirectory ? [config.instructionsDirectory] : []),
-    ]);
-    const prompt = await prepareProposalPrompt({
-      propose: request,
-      instructions,
-      finish: "tool",
-      ...(config.keptDiffs === undefined ? {} : { keptDiffs: config.keptDiffs }),
-      ...(config.promptLimits ? { limits: config.promptLimits } : {}),
-    });
-
+    const prompt = await llmPrompt(config, request);
     const ai = await import("ai");
-    resolving ??= resolveLanguageModel(config.model as never, {
-      ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-      ...(config.baseURL ? { baseURL: config.baseURL } : {}),
-    });
-    let resolved: ResolvedModel;
-    try {
-      resolved = await resolving;
-    } catch (error) {
-      resolving = undefined;
-      throw error;
-    }
+    const resolved = await resolveModel();
     const secrets = collectSecrets([config.apiKey, ...resolved.secrets]);
     const model = withRetry(resolved.model, retry);
     const { tools, state } = createWorkspaceTools({
@@ -175,93 +312,20 @@ export function createLlmMutator(options: LlmMutatorOptions): Mutator {
       scope: request.scope,
       abortSignal: signal,
     });
-
-    let usage: TokenUsage | undefined;
-    let stepUsage: TokenUsage | undefined;
-    let steps = 0;
-    let finishReason: string | undefined;
-    const tokenCount = () => (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0);
-    const roundTokens = (round: { steps: { usage: LanguageModelUsage }[] }) =>
-      round.steps.reduce(
-        (sum, step) => sum + (step.usage.inputTokens ?? 0) + (step.usage.outputTokens ?? 0),
-        0,
-      );
-    const isFinished: StopCondition<ToolSet> = () => state.finished !== undefined;
-    const isOverTokens: StopCondition<ToolSet> = (round) =>
-      config.maxTotalTokens !== undefined && tokenCount() + roundTokens(round) >= config.maxTotalTokens;
-
-    const result = (proposal: Proposal): Proposal => {
-      if (proposal.type === "exhausted") return proposal;
-      const estimate = usage
-        ? estimateCost({
-            modelId: resolved.modelId,
-            usage,
-            ...(config.prices ? { prices: config.prices } : {}),
-          })
-        : undefined;
-      const metadata: Record<string, unknown> = {
-        model: resolved.modelId,
-        steps,
-        toolCalls: state.toolCalls,
-        refusals: state.refusals.length,
-        changedFiles: [...state.changedFiles],
-        ...(finishReason ? { finishReason } : {}),
-        ...(estimate ? { priceKey: estimate.priceKey, costEstimated: estimate.estimated } : {}),
-      };
-      return {
-        ...proposal,
-        ...(usage ? { usage } : {}),
-        ...(estimate ? { costUsd: estimate.costUsd } : {}),
-        metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
-      };
+    const conversation: Conversation = {
+      config,
+      model,
+      prompt,
+      tools,
+      state,
+      signal,
+      secrets,
+      maxSteps,
+      maxReminders,
     };
-
-    let messages: ModelMessage[] = [{ role: "user", content: prompt.prompt }];
-    try {
-      for (let round = 0; ; round++) {
-        stepUsage = undefined;
-        const response = await ai.generateText({
-          model,
-          system: prompt.system,
-          messages,
-          tools: tools as unknown as ToolSet,
-          stopWhen: [isFinished, ai.stepCountIs(maxSteps - steps), isOverTokens],
-          maxRetries: 0,
-          abortSignal: signal,
-          ...(config.maxOutputTokens ? { maxOutputTokens: config.maxOutputTokens } : {}),
-          ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
-          ...(config.providerOptions ? { providerOptions: config.providerOptions as never } : {}),
-          onStepFinish: (step) => {
-            stepUsage = addUsage(stepUsage, toTokenUsage(step.usage));
-          },
-        });
-        steps += response.steps.length;
-        usage = addUsage(usage, toTokenUsage(response.totalUsage));
-        finishReason = response.finishReason;
-        if (state.finished) break;
-        const overTokens = config.maxTotalTokens !== undefined && tokenCount() >= config.maxTotalTokens;
-        if (steps >= maxSteps || overTokens || round >= maxReminders) {
-          const limit = overTokens
-            ? `the token limit (${config.maxTotalTokens})`
-            : steps >= maxSteps
-              ? `the step limit (${maxSteps})`
-              : `${maxReminders} reminders`;
-          return result({ type: "failed", error: `The model did not call finish within ${limit}.` });
-        }
-        messages = [...messages, ...response.response.messages, { role: "user", content: reminder }];
-      }
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      usage = addUsage(usage, stepUsage);
-      return result({ type: "failed", error: `The model call failed: ${describeError(error, secrets)}` });
-    }
-    const finished = state.finished as WorkspaceToolState["finished"];
-    if (!finished) return result({ type: "failed", error: "The model did not call finish." });
-    return result({
-      type: "edit",
-      description: redactSecrets(finished.description, secrets),
-      ...(finished.rationale ? { rationale: redactSecrets(finished.rationale, secrets) } : {}),
-    });
+    const tally: ConversationTally = { usage: undefined, steps: 0, finishReason: undefined };
+    const proposal = await converse(ai, conversation, tally);
+    return withAccounting(proposal, conversation, tally, resolved.modelId);
   }
 
   // The instructions must be readable and the provider reachable in principle (a key, a URL) before the baseline.
