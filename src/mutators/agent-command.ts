@@ -57,6 +57,8 @@ export function sandboxed(command: AgentCommand, policy: Parameters<typeof wrapC
 export interface Scratch {
   promptFile: string;
   tempDirectory: string;
+  /** Whether the research's sandbox will wrap the command. */
+  sandboxed: boolean;
   text: string;
   directory: string;
   scope: Scope;
@@ -79,6 +81,7 @@ export async function buildCommand(
       env,
       promptFile: scratch.promptFile,
       tempDirectory: scratch.tempDirectory,
+      sandboxed: scratch.sandboxed,
       editableFiles: () => editableFiles(scratch.directory, scratch.scope),
     });
     return {

@@ -55,8 +55,18 @@ describe("agentPresets", () => {
     env: {},
     promptFile: "/scratch/prompt.md",
     tempDirectory: "/scratch",
+    sandboxed: false,
     editableFiles: async () => ["params.json"],
   };
+
+  it("leaves Codex's own sandbox off only inside the research's, where it could not start", async () => {
+    const mode = async (sandboxed: boolean) => {
+      const { args } = await agentPresets.codex.invocation({ ...settings, sandboxed });
+      return args[args.indexOf("--sandbox") + 1];
+    };
+    expect(await mode(false)).toBe("workspace-write");
+    expect(await mode(true)).toBe("danger-full-access");
+  });
 
   it("keeps aider from committing and from writing its history into the worktree", async () => {
     const { args, trailingArgs, promptOnStdin } = await agentPresets.aider.invocation(settings);

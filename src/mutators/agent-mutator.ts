@@ -13,6 +13,7 @@ import { buildAgentEnvironment } from "./agent-environment.js";
 import { type AgentReport, createAgentOutputReader } from "./agent-output.js";
 import { type AgentPreset, type AgentPresetName, agentPresets } from "./agent-presets.js";
 import { type AgentProcessResult, runAgentProcess } from "./agent-process.js";
+import { privateAgentState } from "./agent-state.js";
 import { type AgentVersionCheck, checkAgentVersion } from "./agent-version.js";
 import { collectSecrets, redactSecrets } from "./llm-secrets.js";
 import { estimateCost, modelPriceSchema } from "./pricing.js";
@@ -175,15 +176,23 @@ async function runAgent(
   const built = await buildCommand(config, env, {
     promptFile,
     tempDirectory,
+    sandboxed: request.sandbox !== undefined,
     text,
     directory: request.directory,
     scope: request.scope,
   });
-  // Sandboxed when the research is: the agent writes only the trial directory and its scratch folder.
+  // Sandboxed when the research is: the agent writes only the trial directory and its scratch folder, which
+  // holds a private copy of its state folder.
   const command =
     request.sandbox === undefined
       ? built
-      : sandboxed(built, withMounts(request.sandbox, [{ path: tempDirectory, access: "writable" }]));
+      : sandboxed(
+          {
+            ...built,
+            env: { ...built.env, ...(await privateAgentState(preset ?? {}, built.env, tempDirectory)) },
+          },
+          withMounts(request.sandbox, [{ path: tempDirectory, access: "writable" }]),
+        );
   const version = await setup.checkVersion(built.env as Record<string, string>, built.cwd, signal);
   const reader = createAgentOutputReader(preset?.output ?? config.output ?? "text", {
     maxRetries: setup.maxRetries,

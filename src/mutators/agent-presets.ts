@@ -1,4 +1,5 @@
 import type { AgentOutputFormat } from "./agent-output.js";
+import type { AgentStateFolder } from "./agent-state.js";
 
 /**
  * Command lines for coding-agent CLIs. Claude Code, Codex and Qwen Code are run end to end against their real
@@ -24,6 +25,9 @@ export interface AgentInvocationSettings {
   promptFile: string;
   /** A scratch folder outside the worktree, removed after the proposal. */
   tempDirectory: string;
+  /** Whether the research's sandbox confines the agent (then an agent's own sandbox, which needs kernel features
+   * the outer one withholds, is left off: the outer one is stricter). */
+  sandboxed: boolean;
   /** Lists the editable files that exist (relative paths), for agents that must be told which files to edit. */
   editableFiles: () => Promise<string[]>;
 }
@@ -57,6 +61,8 @@ export interface AgentPreset {
    * output stays silent for `connectTimeoutMs` (its stream shows every chunk of the model's answer).
    */
   stopWhenSilent?: boolean;
+  /** The agent's configuration folder, which it must be able to write (sandboxed, a private copy of it). */
+  state?: AgentStateFolder;
   invocation(settings: AgentInvocationSettings): AgentInvocation | Promise<AgentInvocation>;
 }
 
@@ -127,6 +133,7 @@ const codex: AgentPreset = {
     "OPENAI_PROJECT",
   ],
   output: "codex-json",
+  state: { variable: "CODEX_HOME", directory: ".codex", files: ["config.toml", "auth.json"] },
   invocation(settings) {
     const key = settings.env.CODEX_API_KEY ?? settings.env.OPENAI_API_KEY;
     const provider = (name: string, value: string) => ["-c", `model_providers.autoresearch.${name}=${value}`];
@@ -135,7 +142,7 @@ const codex: AgentPreset = {
         "exec",
         "--json",
         "--sandbox",
-        "workspace-write",
+        settings.sandboxed ? "danger-full-access" : "workspace-write",
         "--skip-git-repo-check",
         "--ephemeral",
         "--color",
@@ -180,6 +187,7 @@ const qwenCode: AgentPreset = {
   checkedVersion: "0.24.4",
   providerEnvironment: ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "QWEN_HOME"],
   output: "qwen-stream-json",
+  state: { variable: "QWEN_HOME", directory: ".qwen", files: ["settings.json", "oauth_creds.json", ".env"] },
   stopWhenSilent: true,
   invocation: (settings) => ({
     args: [
