@@ -90,7 +90,12 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
         }),
         scope: { editable: ["train.py"], protected: ["prepare.py", "pyproject.toml"] },
         stopWhen: [isTrialCount(3)],
-        sandbox: { mode: support.available || process.env.CI ? "required" : "auto", writable: [cache] },
+        // The virtualenv lies outside the researched repository: declared, it is visible also under /tmp.
+        sandbox: {
+          mode: support.available || process.env.CI ? "required" : "auto",
+          readOnly: [join(repositoryRoot, ".venv")],
+          writable: [cache],
+        },
       });
 
       const { records } = summary;

@@ -1,10 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
-import { prepareResearchSandbox, runPolicy } from "./research-sandbox.js";
+import type { SandboxPolicy } from "../spec/sandbox.js";
+import { detectBubblewrap } from "./bubblewrap.js";
+import { linkedFolders, prepareResearchSandbox, runPolicy } from "./research-sandbox.js";
 import { sandboxSettingsSchema } from "./sandbox-options.js";
+import { wrapCommand } from "./wrap-command.js";
+
+// CI installs bubblewrap; a developer without it gets a skip rather than a failure.
+const needsBubblewrap = it.skipIf(!(await detectBubblewrap()).available && !process.env.CI);
 
 const root = mkdtempSync(join(tmpdir(), "autoresearch-research-sandbox-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -102,4 +109,75 @@ describe("prepareResearchSandbox", () => {
       summary: "off",
     });
   });
+});
+
+describe("linked folders", () => {
+  it("mounts the targets of links at the checkout's top read-only, unless they point into a hidden folder", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "autoresearch-linked-"));
+    const repository = mkdtempSync(join(tmpdir(), "autoresearch-linking-"));
+    try {
+      mkdirSync(join(outside, "venv"));
+      mkdirSync(join(outside, "secrets"));
+      mkdirSync(join(repository, "inside"));
+      symlinkSync(join(outside, "venv"), join(repository, ".venv"));
+      symlinkSync(join(outside, "secrets"), join(repository, "keys"));
+      symlinkSync(join(repository, "inside"), join(repository, "alias"));
+      symlinkSync(join(outside, "missing"), join(repository, "dangling"));
+      expect(await linkedFolders([repository], [join(outside, "secrets")])).toEqual([
+        { path: join(outside, "venv"), access: "read-only" },
+      ]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(repository, { recursive: true, force: true });
+    }
+  });
+
+  needsBubblewrap(
+    "lets a run reach a virtualenv linked from the checkout even when it lies under /tmp",
+    async () => {
+      const venv = mkdtempSync(join(tmpdir(), "autoresearch-venv-"));
+      const repository = mkdtempSync(join(tmpdir(), "autoresearch-linked-checkout-"));
+      try {
+        writeFileSync(join(venv, "python"), "#!/bin/sh\necho linked-python\n", { mode: 0o755 });
+        symlinkSync(venv, join(repository, ".venv"));
+        const trial = join(repository, ".autoresearch", "tag", "worktrees", "trial");
+        mkdirSync(trial, { recursive: true });
+        const sandbox = await prepareResearchSandbox(
+          sandboxSettingsSchema.parse({}),
+          {
+            researchedDirectory: repository,
+            repositoryRoot: repository,
+            worktree: trial,
+            trialDirectory: trial,
+          },
+          { runners: command, home },
+        );
+        const policy = sandbox.experiment as SandboxPolicy;
+        const wrapped = wrapCommand(policy, {
+          file: join(repository, ".venv", "python"),
+          args: [],
+          cwd: trial,
+        });
+        const output = execFileSync(wrapped.file, wrapped.args, {
+          cwd: trial,
+          env: wrapped.env,
+          encoding: "utf8",
+        });
+        expect(output.trim()).toBe("linked-python");
+        // Read-only there: the run cannot change the user's virtualenv.
+        const write = wrapCommand(policy, {
+          file: "sh",
+          args: ["-c", `echo x > ${venv}/planted`],
+          cwd: trial,
+        });
+        expect(() =>
+          execFileSync(write.file, write.args, { cwd: trial, env: write.env, stdio: "ignore" }),
+        ).toThrow();
+        expect(existsSync(join(venv, "planted"))).toBe(false);
+      } finally {
+        rmSync(venv, { recursive: true, force: true });
+        rmSync(repository, { recursive: true, force: true });
+      }
+    },
+  );
 });

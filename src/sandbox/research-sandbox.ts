@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, realpath } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
@@ -113,6 +113,32 @@ export async function requireSandbox(
   return support;
 }
 
+const isWithin = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+
+/**
+ * The folders that symbolic links at the top of the checkout and of the researched directory point to outside
+ * them (a virtualenv, a dataset, a `node_modules` kept elsewhere), mounted read-only: a run reaches them as it
+ * does unsandboxed, also when they lie under `/tmp`, which the sandbox replaces with a private one. A link into
+ * a hidden folder (`~/.ssh`) stays hidden.
+ */
+export async function linkedFolders(
+  roots: readonly string[],
+  hidden: readonly string[],
+): Promise<SandboxMount[]> {
+  const targets = new Set<string>();
+  for (const root of roots) {
+    const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isSymbolicLink()) continue;
+      const target = await realpath(join(root, entry.name)).catch(() => undefined);
+      if (target === undefined || roots.some((other) => isWithin(target, other))) continue;
+      if (hidden.some((folder) => isWithin(target, folder))) continue;
+      targets.add(target);
+    }
+  }
+  return [...targets].sort().map((path) => ({ path, access: "read-only" }));
+}
+
 /**
  * Builds the sandbox policies of a research from its settings: writable, the trial directory (and declared
  * caches); read-only, the rest of the worktree, its `.git` file and everything else; hidden, every tag's state
@@ -141,6 +167,10 @@ export async function prepareResearchSandbox(
     .filter((path) => existsSync(path))
     .map((path) => ({ path, access: "hidden" }));
   const trial = trialMounts(paths);
+  const linked = await linkedFolders(
+    [base, ...(paths.repositoryRoot === undefined ? [] : [paths.repositoryRoot])],
+    hidden.map((mount) => mount.path),
+  );
   const checkout: SandboxMount[] =
     paths.repositoryRoot === undefined ? [] : [{ path: paths.repositoryRoot, access: "read-only" }];
   const declared = (list: readonly string[]): SandboxMount[] =>
@@ -156,13 +186,20 @@ export async function prepareResearchSandbox(
   } as const;
   const experiment: SandboxPolicy = {
     ...common,
-    mounts: [...checkout, ...hidden, ...readOnly, ...declared(writable), ...trial],
+    mounts: [...checkout, ...linked, ...hidden, ...readOnly, ...declared(writable), ...trial],
     network: settings.network,
     environment: [...baseEnvironmentAllowlist, ...settings.env],
   };
   const agent: SandboxPolicy = {
     ...common,
-    mounts: [...checkout, ...hidden, ...readOnly, ...declared([...writable, ...agentWritable]), ...trial],
+    mounts: [
+      ...checkout,
+      ...linked,
+      ...hidden,
+      ...readOnly,
+      ...declared([...writable, ...agentWritable]),
+      ...trial,
+    ],
     network: settings.agent.network,
     environment: [
       ...baseEnvironmentAllowlist,

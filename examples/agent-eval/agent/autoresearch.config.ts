@@ -48,6 +48,12 @@ export default {
   holdout: { runner: suite("holdout"), objective: passRate("holdout"), tolerance: 0 },
   finalEvaluation: { runner: suite("test"), objective: passRate("test") },
   stop: llm ? { maxTrials: 25, patience: 8 } : { maxTrials: 7 },
-  // The model server the LLM agent calls needs the network; promptfoo writes its state where declared.
-  sandbox: { network: llm, writable: [promptfooState] },
+  // The model server the LLM agent calls needs the network; runs read promptfoo and the hidden splits from the
+  // example folder (declared, so they are there also when it lies under /tmp, which runs see a private copy of)
+  // and promptfoo writes its state where declared.
+  sandbox: {
+    network: llm,
+    readOnly: [join(example, "node_modules"), join(example, "hidden")],
+    writable: [promptfooState],
+  },
 };
