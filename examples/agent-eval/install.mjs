@@ -24,6 +24,20 @@ function libsqlPlatform() {
   return `linux-${arch}-${musl ? "musl" : "gnu"}`;
 }
 
+/** esbuild's binary package for this machine, e.g. `@esbuild/linux-x64`. */
+function esbuildPlatformPackage() {
+  return `@esbuild/${process.platform}-${process.arch}`;
+}
+
+/** The version of an installed package, or undefined. */
+function versionOf(name) {
+  try {
+    return JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
+  } catch {
+    return undefined;
+  }
+}
+
 function npm(...args) {
   execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", [...args, "--no-audit", "--no-fund"], {
     cwd: here,
@@ -32,11 +46,7 @@ function npm(...args) {
 }
 
 function installedVersion() {
-  try {
-    return JSON.parse(readFileSync(join(modules, "promptfoo", "package.json"), "utf8")).version;
-  } catch {
-    return undefined;
-  }
+  return versionOf("promptfoo");
 }
 
 export function promptfooBin() {
@@ -45,7 +55,8 @@ export function promptfooBin() {
 
 /** Installs unless the pinned promptfoo is there already; returns the promptfoo executable. */
 export function ensureInstalled(log = console.error) {
-  if (existsSync(marker) && installedVersion() === wanted) return promptfooBin();
+  const complete = versionOf("esbuild") === undefined || versionOf(esbuildPlatformPackage()) !== undefined;
+  if (existsSync(marker) && installedVersion() === wanted && complete) return promptfooBin();
   log(`Installing the example's tools (promptfoo ${wanted}, the AI SDK) into ${modules} …`);
   const started = Date.now();
   // Without promptfoo's optional provider SDKs (coding agents, cloud SDKs, browsers): the suite needs none.
@@ -53,7 +64,16 @@ export function ensureInstalled(log = console.error) {
   // promptfoo keeps its results in SQLite through libsql, whose native binding is an optional dependency of
   // libsql that --omit=optional leaves out: add the one for this machine.
   const libsql = JSON.parse(readFileSync(join(modules, "libsql", "package.json"), "utf8")).version;
-  npm("install", "--no-save", "--omit=optional", `@libsql/${libsqlPlatform()}@${libsql}`);
+  // promptfoo loads the suite's TypeScript provider through esbuild, whose binary is an optional dependency too.
+  // (Found elsewhere up the folder tree it would work here, and fail in a sandbox where only this folder is seen.)
+  const esbuild = versionOf("esbuild");
+  npm(
+    "install",
+    "--no-save",
+    "--omit=optional",
+    `@libsql/${libsqlPlatform()}@${libsql}`,
+    ...(esbuild === undefined ? [] : [`${esbuildPlatformPackage()}@${esbuild}`]),
+  );
   const seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(marker, `${JSON.stringify({ promptfoo: installedVersion(), seconds })}\n`);
   log(`Installed promptfoo ${installedVersion()} in ${seconds} s.`);
