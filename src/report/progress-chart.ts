@@ -85,28 +85,45 @@ function labelled(data: ReportData, maxLabels: number): Set<number> {
   return new Set(chosen);
 }
 
-/** The vega-lite specification of the progress chart: one symbol per trial, the running best as a step line. */
-export function buildProgressChartSpec(data: ReportData, options: ProgressChartOptions = {}): TopLevelSpec {
-  const width = options.width ?? 960;
-  const height = options.height ?? 380;
-  const labelLength = options.labelLength ?? 32;
-  const { domain, worseEdge } = yDomain(data);
-  const decimals = decimalsFor(data.baseline?.metric ?? data.best?.metric ?? domain[1]);
-  const labels = labelled(data, options.maxLabels ?? 30);
-  const measured: Record<string, unknown>[] = [];
-  const unmeasured: Record<string, unknown>[] = [];
-  const texts: Record<string, unknown>[] = [];
-  const steps: Record<string, unknown>[] = [];
-  let lastBest: number | null = null;
-  const lastId = data.rows[data.rows.length - 1]?.id ?? 0;
+type Datum = Record<string, unknown>;
 
+/** What every layer of the chart is drawn from: the data, the plot's size and the value scale. */
+interface ChartContext {
+  data: ReportData;
+  width: number;
+  domain: [number, number];
+  worseEdge: number;
+  decimals: number;
+  lastId: number;
+}
+
+/** The chart's points: measured trials, unmeasured ones (drawn at the worse edge), labels, the running best. */
+interface ChartPoints {
+  measured: Datum[];
+  unmeasured: Datum[];
+  texts: Datum[];
+  steps: Datum[];
+}
+
+/** The shared encodings: the category's colour, the trial on x, the metric on y. */
+interface ChartEncodings {
+  color: Datum;
+  x: Datum;
+  y: Datum;
+}
+
+/** One datum per trial for its layer, the labels of the chosen keeps, and the running best's step points. */
+function chartPoints(context: ChartContext, labels: Set<number>, labelLength: number): ChartPoints {
+  const { data, worseEdge, decimals, lastId } = context;
+  const points: ChartPoints = { measured: [], unmeasured: [], texts: [], steps: [] };
+  let lastBest: number | null = null;
   for (const row of data.rows) {
     const category = categoryOf(row);
     const description = truncate(row.description, 80);
     if (row.metric === null) {
-      unmeasured.push({ trial: row.id, y: worseEdge, category, status: row.status, description });
+      points.unmeasured.push({ trial: row.id, y: worseEdge, category, status: row.status, description });
     } else {
-      measured.push({
+      points.measured.push({
         trial: row.id,
         y: row.metric,
         category,
@@ -115,15 +132,20 @@ export function buildProgressChartSpec(data: ReportData, options: ProgressChartO
         description,
       });
       if (labels.has(row.id))
-        texts.push({ trial: row.id, y: row.metric, label: truncate(row.description, labelLength) });
+        points.texts.push({ trial: row.id, y: row.metric, label: truncate(row.description, labelLength) });
     }
     // The running best only changes at keeps, so a point per change (and one at the end) draws the whole step line.
     if (row.bestAfter !== null && (row.bestAfter !== lastBest || row.id === lastId)) {
-      steps.push({ trial: row.id, best: row.bestAfter });
+      points.steps.push({ trial: row.id, best: row.bestAfter });
       lastBest = row.bestAfter;
     }
   }
+  return points;
+}
 
+/** The colour, x and y encodings the layers share; the legend lists only the categories present. */
+function chartEncodings(context: ChartContext): ChartEncodings {
+  const { data, domain, lastId } = context;
   const present = new Set(data.rows.map(categoryOf));
   const categories = Object.keys(palette).filter((category) => present.has(category));
   const color = {
@@ -149,44 +171,52 @@ export function buildProgressChartSpec(data: ReportData, options: ProgressChartO
     title: `${data.metric} (${data.direction === "minimize" ? "lower" : "higher"} is better)`,
     scale: { domain, zero: false, nice: false, clamp: true },
   };
-  const layers: Record<string, unknown>[] = [];
+  return { color, x, y };
+}
 
-  if (data.baseline?.metric !== null && data.baseline?.metric !== undefined) {
-    layers.push({
-      data: {
-        values: [
-          { y: data.baseline.metric, label: `baseline ${formatMetric(data.baseline.metric, decimals)}` },
-        ],
-      },
-      layer: [
-        {
-          mark: { type: "rule", color: palette.baseline, strokeDash: [5, 4], opacity: 0.7 },
-          encoding: { y },
-        },
-        {
-          mark: {
-            type: "text",
-            align: "right",
-            baseline: "bottom",
-            dy: -3,
-            color: palette.baseline,
-            fontSize: 10,
-          },
-          encoding: { y, x: { value: width - 4 }, text: { field: "label" } },
-        },
+/** The baseline's dashed rule across the plot with its value at the right end, if it was measured. */
+function baselineLayer(context: ChartContext, { y }: ChartEncodings): Datum | undefined {
+  const { data, width, decimals } = context;
+  if (data.baseline?.metric === null || data.baseline?.metric === undefined) return undefined;
+  return {
+    data: {
+      values: [
+        { y: data.baseline.metric, label: `baseline ${formatMetric(data.baseline.metric, decimals)}` },
       ],
-    });
-  }
-  if (steps.length > 0) {
+    },
+    layer: [
+      {
+        mark: { type: "rule", color: palette.baseline, strokeDash: [5, 4], opacity: 0.7 },
+        encoding: { y },
+      },
+      {
+        mark: {
+          type: "text",
+          align: "right",
+          baseline: "bottom",
+          dy: -3,
+          color: palette.baseline,
+          fontSize: 10,
+        },
+        encoding: { y, x: { value: width - 4 }, text: { field: "label" } },
+      },
+    ],
+  };
+}
+
+/** The layers drawn from the points: the running best's step line, the trials' symbols, the keeps' labels. */
+function pointLayers(points: ChartPoints, { color, x, y }: ChartEncodings, metric: string): Datum[] {
+  const layers: Datum[] = [];
+  if (points.steps.length > 0) {
     layers.push({
-      data: { values: steps },
+      data: { values: points.steps },
       mark: { type: "line", interpolate: "step-after", color: palette.keep, strokeWidth: 1.6, opacity: 0.85 },
       encoding: { x, y: { ...y, field: "best" } },
     });
   }
   layers.push({
     name: "measured",
-    data: { values: measured },
+    data: { values: points.measured },
     mark: { type: "point", filled: true, size: 36, opacity: 0.9 },
     encoding: {
       x,
@@ -195,15 +225,15 @@ export function buildProgressChartSpec(data: ReportData, options: ProgressChartO
       tooltip: [
         { field: "trial", title: "trial" },
         { field: "status", title: "status" },
-        { field: "value", title: data.metric },
+        { field: "value", title: metric },
         { field: "description", title: "description" },
       ],
     },
   });
-  if (unmeasured.length > 0) {
+  if (points.unmeasured.length > 0) {
     layers.push({
       name: "unmeasured",
-      data: { values: unmeasured },
+      data: { values: points.unmeasured },
       mark: { type: "point", shape: crossShape, filled: false, size: 40, strokeWidth: 1.6, opacity: 0.9 },
       encoding: {
         x,
@@ -217,9 +247,9 @@ export function buildProgressChartSpec(data: ReportData, options: ProgressChartO
       },
     });
   }
-  if (texts.length > 0) {
+  if (points.texts.length > 0) {
     layers.push({
-      data: { values: texts },
+      data: { values: points.texts },
       mark: {
         type: "text",
         align: "left",
@@ -233,6 +263,30 @@ export function buildProgressChartSpec(data: ReportData, options: ProgressChartO
       encoding: { x, y, text: { field: "label" } },
     });
   }
+  return layers;
+}
+
+/** The vega-lite specification of the progress chart: one symbol per trial, the running best as a step line. */
+export function buildProgressChartSpec(data: ReportData, options: ProgressChartOptions = {}): TopLevelSpec {
+  const width = options.width ?? 960;
+  const height = options.height ?? 380;
+  const { domain, worseEdge } = yDomain(data);
+  const context: ChartContext = {
+    data,
+    width,
+    domain,
+    worseEdge,
+    decimals: decimalsFor(data.baseline?.metric ?? data.best?.metric ?? domain[1]),
+    lastId: data.rows[data.rows.length - 1]?.id ?? 0,
+  };
+  const labels = labelled(data, options.maxLabels ?? 30);
+  const points = chartPoints(context, labels, options.labelLength ?? 32);
+  const encodings = chartEncodings(context);
+  const baseline = baselineLayer(context, encodings);
+  const layers = [
+    ...(baseline === undefined ? [] : [baseline]),
+    ...pointLayers(points, encodings, data.metric),
+  ];
 
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",

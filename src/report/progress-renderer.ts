@@ -2,16 +2,20 @@ import picocolors from "picocolors";
 import { z } from "zod";
 import { parseOptions } from "../errors/format-zod-error.js";
 import type { ResearchEvent } from "../spec/events.js";
-import type { RunResult, TrialKind, TrialRecord } from "../spec/records.js";
+import type { RunResult, TrialRecord } from "../spec/records.js";
 import { formatFinalEvaluation } from "./evaluation-text.js";
+import { decimalsFor, formatDelta, formatDuration, formatMetric, truncate } from "./format-values.js";
 import {
-  decimalsFor,
-  formatDelta,
-  formatDuration,
-  formatMetric,
-  formatPercent,
-  truncate,
-} from "./format-values.js";
+  bestText,
+  draw,
+  erase,
+  metricNameOf,
+  type ProgressScreen,
+  print,
+  screenWidth,
+  startTimer,
+  stopTimer,
+} from "./progress-screen.js";
 import { noiseText } from "./read-status.js";
 import {
   buildReportData,
@@ -50,10 +54,6 @@ export interface ProgressRenderer {
 
 /** A line of a run's log that looks like a metric: `name: number` or `name=number` somewhere in it. */
 const metricLine = /(?:^|[\s|,;(])[A-Za-z_][\w./-]*\s*[:=]\s*[-+]?(?:\d|\.\d)/;
-
-function metricNameOf(record: TrialRecord): string {
-  return inferMetricName([record]) ?? "metric";
-}
 
 /** What the run came to: the metric, or how it failed; `undefined` when nothing ran (a failed proposal). */
 function outcome(record: TrialRecord, metric: string): string | undefined {
@@ -121,15 +121,183 @@ function formatLogTail(run: RunResult, width: number): string[] {
 
 const logTailLines = 6;
 
-interface CurrentTrial {
-  trial: number;
-  slot: number | undefined;
-  kind: TrialKind;
-  startedAt: number;
-  runStartedAt: number | undefined;
-  description: string | undefined;
-  run: string | undefined;
-  lastMetricLine: string | undefined;
+type EventOf<T extends ResearchEvent["type"]> = Extract<ResearchEvent, { type: T }>;
+
+/** The colour of a finished trial's line: blue for the baseline, green for a keep, dim for a discard, red else. */
+function colorLine(screen: ProgressScreen, record: TrialRecord, line: string): string {
+  const { colors } = screen;
+  if (record.kind === "baseline" && record.status === "keep") return colors.blue(line);
+  if (record.status === "keep") return colors.green(line);
+  if (record.status === "discard") return colors.dim(line);
+  return colors.red(line);
+}
+
+/** The research's first line, with its warnings under it. */
+function onResearchStart(screen: ProgressScreen, event: EventOf<"research-start">): void {
+  screen.tag = event.tag;
+  const resumed = event.resumed > 0 ? `, resuming after ${event.resumed} trials` : "";
+  print(screen, `research ${event.tag} on ${event.branch} in ${event.directory}${resumed}`);
+  for (const warning of event.warnings ?? []) print(screen, screen.colors.yellow(`warning: ${warning}`));
+}
+
+/** A new trial joins the live block, and the block starts refreshing. */
+function onTrialStart(screen: ProgressScreen, event: EventOf<"trial-start">): void {
+  screen.currents.set(event.trial, {
+    trial: event.trial,
+    slot: event.slot,
+    kind: event.kind,
+    startedAt: screen.now(),
+    runStartedAt: undefined,
+    description: event.repair === undefined ? undefined : `repair of trial ${event.repair.trial.id}`,
+    run: undefined,
+    lastMetricLine: undefined,
+  });
+  draw(screen);
+  startTimer(screen);
+}
+
+/** The trial's line now says what the proposal changes, or that it failed. */
+function onProposalEnd(screen: ProgressScreen, event: EventOf<"proposal-end">): void {
+  const current = screen.currents.get(event.trial);
+  if (current === undefined) return;
+  if (event.proposal.type === "edit") current.description = truncate(event.proposal.description, 72);
+  else if (event.proposal.type === "failed") current.description = `proposal failed: ${event.proposal.error}`;
+  draw(screen);
+}
+
+/** The trial's time bar restarts for its run. */
+function onRunStart(screen: ProgressScreen, event: EventOf<"run-start">): void {
+  const current = screen.currents.get(event.trial);
+  if (current === undefined) return;
+  current.slot = event.slot ?? current.slot;
+  current.runStartedAt = screen.now();
+  current.run =
+    event.of > 1 || event.role !== "candidate"
+      ? `running ${event.role} ${event.sample}/${event.of}`
+      : "running";
+  draw(screen);
+}
+
+/** A line of the run's log that looks like a metric becomes the trial's latest metric line. */
+function onRunLine(screen: ProgressScreen, event: EventOf<"run-line">): void {
+  const current = screen.currents.get(event.trial);
+  if (current === undefined || !metricLine.test(event.line)) return;
+  // The run's own colours and carriage returns would break the redraw.
+  current.lastMetricLine = event.line
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .replace(/[\x00-\x1f\x7f]+/g, " ")
+    .trim();
+  draw(screen);
+}
+
+/** Counts the finished trial, prints its permanent line (and a crash's log tail), and drops it from the block. */
+function onTrialEnd(screen: ProgressScreen, event: EventOf<"trial-end">): void {
+  const { record } = event;
+  const { counts, colors } = screen;
+  screen.metric ??= record.metric === null ? undefined : metricNameOf(record);
+  if (record.kind === "baseline") screen.baseline = record;
+  else if (record.status === "keep") counts.keep += 1;
+  else if (record.status === "discard") counts.discard += 1;
+  else if (record.status === "crash" || record.status === "timeout") counts.crash += 1;
+  else if (isFailedProposal(record)) counts.failed += 1;
+  else counts.other += 1;
+  const line = formatTrialLine(record, screen.best, screen.metric);
+  screen.best = event.best ?? screen.best;
+  screen.currents.delete(record.id);
+  if (screen.currents.size === 0) stopTimer(screen);
+  print(screen, colorLine(screen, record, line));
+  const run = screen.lastRuns.get(record.id);
+  screen.lastRuns.delete(record.id);
+  if ((record.status === "crash" || record.status === "timeout") && run !== undefined) {
+    for (const tailLine of formatLogTail(run, screenWidth(screen))) print(screen, colors.dim(tailLine));
+  }
+}
+
+/** The closing summary line, in place of the live block; nothing is drawn after it. */
+function onResearchEnd(screen: ProgressScreen, event: EventOf<"research-end">): void {
+  stopTimer(screen);
+  screen.currents.clear();
+  const { summary } = event;
+  const { metric } = screen;
+  screen.best = summary.best ?? screen.best;
+  const data = buildReportData(summary.records, {
+    ...(metric === undefined ? {} : { metric }),
+    ...(summary.direction === undefined ? {} : { direction: summary.direction }),
+  });
+  const session = summary.trials === data.trials ? "" : ` (${summary.trials} in this session)`;
+  const noise = noiseVerdict(summary.baseline, summary.best, summary.direction ?? data.direction);
+  const ended = `research ${summary.tag || screen.tag} ended (${summary.stopReason}): ${describeTrials(data)}${session}; ${bestText(screen)}, ${formatDuration(summary.durationMs)}${noise?.withinNoise ? `; ${noiseText(noise)}` : ""}`;
+  if (screen.tty) {
+    erase(screen);
+    screen.stream.write(`${screen.colors.bold(ended)}\n`);
+  } else screen.stream.write(`${ended}\n`);
+  screen.closed = true;
+}
+
+/** Updates the screen for one event of `streamResearch`. */
+function handleEvent(screen: ProgressScreen, event: ResearchEvent): void {
+  switch (event.type) {
+    case "research-start":
+      onResearchStart(screen, event);
+      break;
+    case "trial-start":
+      onTrialStart(screen, event);
+      break;
+    case "proposal-end":
+      onProposalEnd(screen, event);
+      break;
+    case "run-start":
+      onRunStart(screen, event);
+      break;
+    case "run-line":
+      onRunLine(screen, event);
+      break;
+    case "run-end":
+      // The last run of each trial: a crash shows its log.
+      screen.lastRuns.set(event.trial, event.result);
+      break;
+    case "trial-end":
+      onTrialEnd(screen, event);
+      break;
+    case "final-evaluation-start":
+      print(
+        screen,
+        `sealed test: measuring the best (#${event.best}) and the baseline (#${event.baseline})…`,
+      );
+      break;
+    case "final-evaluation-end":
+      print(screen, screen.colors.bold(formatFinalEvaluation(event.finalEvaluation)));
+      break;
+    case "research-end":
+      onResearchEnd(screen, event);
+      break;
+  }
+}
+
+/** The screen's starting state from the parsed options. */
+function openScreen(parsed: z.output<typeof progressRendererOptionsSchema>): ProgressScreen {
+  const { stream } = parsed;
+  const tty = parsed.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
+  return {
+    stream,
+    tty,
+    now: parsed.now ?? Date.now,
+    colors: picocolors.createColors(tty && (parsed.color ?? !noColor)),
+    refreshMs: parsed.refreshMs ?? 1000,
+    timeoutMs: parsed.timeoutMs,
+    columns: parsed.columns,
+    tag: "",
+    metric: undefined,
+    best: undefined,
+    baseline: undefined,
+    currents: new Map(),
+    counts: { keep: 0, discard: 0, crash: 0, failed: 0, other: 0 },
+    lastRuns: new Map(),
+    drawn: 0,
+    timer: undefined,
+    closed: false,
+  };
 }
 
 /**
@@ -138,255 +306,15 @@ interface CurrentTrial {
  * permanent line per finished trial above it; without one it prints plain lines only, no escape codes.
  */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
-  const parsed = parseOptions(progressRendererOptionsSchema, options);
-  const { stream } = parsed;
-  const tty = parsed.isTTY ?? (stream as { isTTY?: boolean }).isTTY === true;
-  const now = parsed.now ?? Date.now;
-  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== "";
-  const colors = picocolors.createColors(tty && (parsed.color ?? !noColor));
-  const refreshMs = parsed.refreshMs ?? 1000;
-  const timeoutMs = parsed.timeoutMs;
-
-  let tag = "";
-  let metric: string | undefined;
-  let best: TrialRecord | undefined;
-  let baseline: TrialRecord | undefined;
-  // Trials under way, by number: one at a time, or one per slot when the research runs several.
-  const currents = new Map<number, CurrentTrial>();
-  const counts = { keep: 0, discard: 0, crash: 0, failed: 0, other: 0 };
-  const lastRuns = new Map<number, RunResult>();
-  let drawn = 0;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-
-  const width = () => Math.max(40, (parsed.columns ?? (stream as { columns?: number }).columns ?? 100) - 1);
-  const clip = (line: string) => {
-    const limit = width();
-    return line.length <= limit ? line : `${line.slice(0, limit - 1)}…`;
-  };
-
-  function bar(elapsed: number, limit: number): string {
-    const size = 24;
-    const fraction = Math.min(1, elapsed / limit);
-    const filled = Math.round(fraction * size);
-    const paint = fraction >= 0.9 ? colors.red : fraction >= 0.7 ? colors.yellow : colors.green;
-    return `${paint("█".repeat(filled))}${colors.dim("░".repeat(size - filled))}`;
-  }
-
-  function bestText(): string {
-    if (best === undefined || best.metric === null) return "best -";
-    const name = metric ?? metricNameOf(best);
-    let text = `best ${name} ${formatMetric(best.metric)} (trial ${best.id})`;
-    if (baseline?.metric !== null && baseline?.metric !== undefined && best.id !== baseline.id) {
-      text += ` ${formatPercent((best.metric - baseline.metric) / Math.abs(baseline.metric))} vs baseline`;
-    }
-    return text;
-  }
-
-  function phaseOf(current: CurrentTrial): { elapsed: number; phase: string } {
-    return {
-      elapsed: now() - (current.runStartedAt ?? current.startedAt),
-      phase: current.run ?? "proposing",
-    };
-  }
-
-  function single(current: CurrentTrial): string[] {
-    const head = `trial ${current.trial}  ${current.kind}${current.description === undefined ? "  proposing…" : `  ${current.description}`}`;
-    const { elapsed, phase } = phaseOf(current);
-    return [
-      colors.bold(clip(head)),
-      timeoutMs === undefined
-        ? `${formatDuration(elapsed)}  ${phase}`
-        : `${bar(elapsed, timeoutMs)} ${formatDuration(elapsed)} / ${formatDuration(timeoutMs)}  ${phase}`,
-      colors.dim(clip(current.lastMetricLine ?? "")),
-    ];
-  }
-
-  /** One line per trial under way when several run at once, ordered by slot. */
-  function slotted(): string[] {
-    const ordered = [...currents.values()].sort(
-      (a, b) =>
-        (a.slot ?? Number.MAX_SAFE_INTEGER) - (b.slot ?? Number.MAX_SAFE_INTEGER) || a.trial - b.trial,
-    );
-    return ordered.map((current) => {
-      const { elapsed, phase } = phaseOf(current);
-      const where = current.slot === undefined ? "ahead " : `slot ${current.slot}`;
-      const time =
-        timeoutMs === undefined || current.runStartedAt === undefined
-          ? formatDuration(elapsed)
-          : `${bar(elapsed, timeoutMs)} ${formatDuration(elapsed)}`;
-      const metricText =
-        current.lastMetricLine === undefined ? "" : `  ${colors.dim(current.lastMetricLine)}`;
-      return clip(
-        `${where}  trial ${current.trial}  ${time}  ${phase}  ${current.description ?? "proposing…"}${metricText}`,
-      );
-    });
-  }
-
-  function block(): string[] {
-    const lines: string[] =
-      currents.size === 1 ? single([...currents.values()][0] as CurrentTrial) : slotted();
-    const tally = `kept ${counts.keep}  discarded ${counts.discard}  crashed ${counts.crash}${counts.failed > 0 ? `  failed ${counts.failed}` : ""}${counts.other > 0 ? `  other ${counts.other}` : ""}`;
-    lines.push(clip(`${bestText()}  ·  ${tally}`));
-    return lines;
-  }
-
-  function erase(): void {
-    if (drawn > 0) stream.write(`\x1b[${drawn}F\x1b[0J`);
-    drawn = 0;
-  }
-
-  function draw(): void {
-    if (!tty || closed) return;
-    erase();
-    const lines = block();
-    stream.write(`${lines.join("\n")}\n`);
-    drawn = lines.length;
-  }
-
-  /** A permanent line: above the block in a TTY, a plain line otherwise. */
-  function print(line: string): void {
-    if (tty) {
-      erase();
-      stream.write(`${line}\n`);
-      draw();
-    } else stream.write(`${line}\n`);
-  }
-
-  function colorLine(record: TrialRecord, line: string): string {
-    if (record.kind === "baseline" && record.status === "keep") return colors.blue(line);
-    if (record.status === "keep") return colors.green(line);
-    if (record.status === "discard") return colors.dim(line);
-    return colors.red(line);
-  }
-
-  function startTimer(): void {
-    if (!tty || refreshMs === 0 || timer !== undefined || closed) return;
-    timer = setInterval(draw, refreshMs);
-    timer.unref?.();
-  }
-
-  function stopTimer(): void {
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
-  }
-
+  const screen = openScreen(parseOptions(progressRendererOptionsSchema, options));
   return {
     handle(event) {
-      if (closed) return;
-      switch (event.type) {
-        case "research-start": {
-          tag = event.tag;
-          const resumed = event.resumed > 0 ? `, resuming after ${event.resumed} trials` : "";
-          print(`research ${event.tag} on ${event.branch} in ${event.directory}${resumed}`);
-          for (const warning of event.warnings ?? []) print(colors.yellow(`warning: ${warning}`));
-          break;
-        }
-        case "trial-start":
-          currents.set(event.trial, {
-            trial: event.trial,
-            slot: event.slot,
-            kind: event.kind,
-            startedAt: now(),
-            runStartedAt: undefined,
-            description: event.repair === undefined ? undefined : `repair of trial ${event.repair.trial.id}`,
-            run: undefined,
-            lastMetricLine: undefined,
-          });
-          draw();
-          startTimer();
-          break;
-        case "proposal-end": {
-          const current = currents.get(event.trial);
-          if (current !== undefined) {
-            if (event.proposal.type === "edit")
-              current.description = truncate(event.proposal.description, 72);
-            else if (event.proposal.type === "failed")
-              current.description = `proposal failed: ${event.proposal.error}`;
-            draw();
-          }
-          break;
-        }
-        case "run-start": {
-          const current = currents.get(event.trial);
-          if (current !== undefined) {
-            current.slot = event.slot ?? current.slot;
-            current.runStartedAt = now();
-            current.run =
-              event.of > 1 || event.role !== "candidate"
-                ? `running ${event.role} ${event.sample}/${event.of}`
-                : "running";
-            draw();
-          }
-          break;
-        }
-        case "run-line": {
-          const current = currents.get(event.trial);
-          if (current !== undefined && metricLine.test(event.line)) {
-            // The run's own colours and carriage returns would break the redraw.
-            current.lastMetricLine = event.line
-              .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
-              .replace(/[\x00-\x1f\x7f]+/g, " ")
-              .trim();
-            draw();
-          }
-          break;
-        }
-        case "run-end":
-          // The last run of each trial: a crash shows its log.
-          lastRuns.set(event.trial, event.result);
-          break;
-        case "trial-end": {
-          const { record } = event;
-          metric ??= record.metric === null ? undefined : metricNameOf(record);
-          if (record.kind === "baseline") baseline = record;
-          else if (record.status === "keep") counts.keep += 1;
-          else if (record.status === "discard") counts.discard += 1;
-          else if (record.status === "crash" || record.status === "timeout") counts.crash += 1;
-          else if (isFailedProposal(record)) counts.failed += 1;
-          else counts.other += 1;
-          const line = formatTrialLine(record, best, metric);
-          best = event.best ?? best;
-          currents.delete(record.id);
-          if (currents.size === 0) stopTimer();
-          print(colorLine(record, line));
-          const run = lastRuns.get(record.id);
-          lastRuns.delete(record.id);
-          if ((record.status === "crash" || record.status === "timeout") && run !== undefined) {
-            for (const tailLine of formatLogTail(run, width())) print(colors.dim(tailLine));
-          }
-          break;
-        }
-        case "final-evaluation-start":
-          print(`sealed test: measuring the best (#${event.best}) and the baseline (#${event.baseline})…`);
-          break;
-        case "final-evaluation-end":
-          print(colors.bold(formatFinalEvaluation(event.finalEvaluation)));
-          break;
-        case "research-end": {
-          stopTimer();
-          currents.clear();
-          const { summary } = event;
-          best = summary.best ?? best;
-          const data = buildReportData(summary.records, {
-            ...(metric === undefined ? {} : { metric }),
-            ...(summary.direction === undefined ? {} : { direction: summary.direction }),
-          });
-          const session = summary.trials === data.trials ? "" : ` (${summary.trials} in this session)`;
-          const noise = noiseVerdict(summary.baseline, summary.best, summary.direction ?? data.direction);
-          const ended = `research ${summary.tag || tag} ended (${summary.stopReason}): ${describeTrials(data)}${session}; ${bestText()}, ${formatDuration(summary.durationMs)}${noise?.withinNoise ? `; ${noiseText(noise)}` : ""}`;
-          if (tty) {
-            erase();
-            stream.write(`${colors.bold(ended)}\n`);
-          } else stream.write(`${ended}\n`);
-          closed = true;
-          break;
-        }
-      }
+      if (screen.closed) return;
+      handleEvent(screen, event);
     },
     close() {
-      stopTimer();
-      closed = true;
+      stopTimer(screen);
+      screen.closed = true;
     },
   };
 }

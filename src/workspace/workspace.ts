@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, realpath, rm, stat } from "node:fs/promises";
-import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
-import { ConfigurationError, WorkspaceError } from "../errors/autoresearch-error.js";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join, posix, resolve } from "node:path";
+import { ConfigurationError } from "../errors/autoresearch-error.js";
 import { type GitOptions, git, gitOutput } from "./git.js";
-import { createGitShell } from "./git-shell.js";
+import { createGitShell, type GitShell } from "./git-shell.js";
 import { plainDiffArguments } from "./hardened-git.js";
 import { acquireLock } from "./lock.js";
+import { claimBranch, ensureExcluded, locateRepository } from "./open-repository.js";
 import { type ProtectedFiles, readProtectedFiles } from "./protected-files.js";
 import { tagMessage } from "./tag.js";
 import { openWorktree, type Worktree } from "./worktree.js";
@@ -82,10 +82,6 @@ export interface Workspace {
   release(): Promise<void>;
 }
 
-function toPosix(path: string): string {
-  return path.split(sep).join("/");
-}
-
 /** Author and committer for commits made here, when the repository configures none. */
 export async function identityEnvironment(root: string): Promise<Record<string, string>> {
   const configured = async (key: string) =>
@@ -103,17 +99,191 @@ export async function identityEnvironment(root: string): Promise<Record<string, 
   return environment;
 }
 
-async function ensureExcluded(root: string): Promise<void> {
-  const common = resolve(root, await gitOutput(root, ["rev-parse", "--git-common-dir"]));
-  const excludeFile = join(common, "info", "exclude");
-  const current = existsSync(excludeFile) ? await readFile(excludeFile, "utf8") : "";
-  if (current.split("\n").some((line) => line.trim() === ".autoresearch/")) return;
-  await mkdir(join(common, "info"), { recursive: true });
-  const separator = current === "" || current.endsWith("\n") ? "" : "\n";
-  await appendFile(
-    excludeFile,
-    `${separator}# autoresearch state (ledger, logs, trial worktrees)\n.autoresearch/\n`,
+/** What the workspace's git operations share: the repository, the research's refs, the hot git shell. */
+interface RepositoryContext {
+  hot: GitShell;
+  repositoryRoot: string;
+  /** The researched directory relative to the repository root, `""` at the root. */
+  prefix: string;
+  tag: string;
+  branchRef: string;
+  identity: Record<string, string>;
+  /** Globs of the protected files, relative to the researched directory. */
+  globs: readonly string[];
+}
+
+/** The repository context, with the protected files as the research currently checks them. */
+interface WorkspaceContext extends RepositoryContext {
+  protectedFiles: ProtectedFiles;
+}
+
+/** Removes what a driver killed mid-write left behind; only safe while holding the tag's lock. */
+async function clearLeftovers(stateDirectory: string, repositoryRoot: string, tag: string): Promise<void> {
+  // A driver that exited mid-write (a second Ctrl-C, a kill) left its temporary files; we hold the lock now,
+  // so they are nobody's.
+  for (const folder of [stateDirectory, join(stateDirectory, "in-flight")]) {
+    for (const entry of await readdir(folder).catch(() => [] as string[])) {
+      if (entry.endsWith(".tmp")) await rm(join(folder, entry), { force: true });
+    }
+  }
+  const common = resolve(repositoryRoot, await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]));
+  // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
+  // nobody else can be using them.
+  await rm(join(common, "refs", "heads", "autoresearch", `${tag}.lock`), { force: true });
+}
+
+/** A git command's standard output, through the hot shell. */
+async function hotOutput(
+  context: RepositoryContext,
+  at: string,
+  args: readonly string[],
+  gitOptions?: GitOptions,
+): Promise<string> {
+  return (await context.hot.git(at, args, gitOptions)).stdout;
+}
+
+/** The commit the research's branch points at. */
+async function branchHead(context: RepositoryContext): Promise<string> {
+  return (await hotOutput(context, context.repositoryRoot, ["rev-parse", context.branchRef])).trim();
+}
+
+/** The protected files' content at `commit`. */
+function readProtected(context: RepositoryContext, commit: string): Promise<ProtectedFiles> {
+  const { hot, repositoryRoot, prefix, globs } = context;
+  return readProtectedFiles({ git: hot.git, repositoryRoot, prefix, commit, globs });
+}
+
+/** Opens each named worktree once, on first use; a failed opening is forgotten so the next use tries again. */
+function worktreeOpener(
+  context: WorkspaceContext,
+  stateDirectory: string,
+  registered: Set<string>,
+): (name: string) => Promise<Worktree> {
+  const { hot, repositoryRoot, prefix, tag, branchRef, identity } = context;
+  const worktrees = new Map<string, Promise<Worktree>>();
+  return (name) => {
+    let made = worktrees.get(name);
+    if (made === undefined) {
+      made = openWorktree(
+        {
+          hot,
+          repositoryRoot,
+          stateDirectory,
+          prefix,
+          tag,
+          branchRef,
+          identity,
+          registered,
+          protectedFiles: () => context.protectedFiles,
+        },
+        name,
+      );
+      worktrees.set(name, made);
+      made.catch(() => worktrees.delete(name));
+    }
+    return made;
+  };
+}
+
+/** Applies the change from `base` to `commit` onto `onto` with git's three-way merge, touching no worktree. */
+async function mergeChange(
+  context: RepositoryContext,
+  { base, commit, onto }: { base: string; commit: string; onto: string },
+): Promise<MergeResult> {
+  const { hot, repositoryRoot, prefix } = context;
+  // The branch only moves forward, so `base` (the incumbent the change was made on) is where `onto` and
+  // the change meet; git finds it itself (`--merge-base` needs git 2.40), and a different one is refused.
+  const found = await hot.git(repositoryRoot, ["merge-base", onto, commit], { allowExitCodes: [1] });
+  if (found.stdout.trim() !== base) {
+    return { type: "conflict", files: [], reason: `${base.slice(0, 7)} is not where they meet` };
+  }
+  const result = await hot.git(
+    repositoryRoot,
+    ["merge-tree", "--write-tree", "--no-messages", "--name-only", onto, commit],
+    { allowExitCodes: [1] },
   );
+  const [tree = "", ...files] = result.stdout.trim().split("\n");
+  if (result.exitCode === 0) return { type: "clean", tree: tree.trim() };
+  const toResearched = (file: string) => (prefix === "" ? file : posix.relative(prefix, file));
+  return { type: "conflict", files: [...new Set(files.filter(Boolean).map(toResearched))] };
+}
+
+/** Every trial ref of the tag: trial number to commit. */
+async function listTrialRefs(context: RepositoryContext): Promise<Map<number, string>> {
+  const listing = await hotOutput(context, context.repositoryRoot, [
+    "for-each-ref",
+    "--format=%(refname) %(objectname)",
+    `refs/autoresearch/${context.tag}/trials/`,
+  ]);
+  const refs = new Map<number, string>();
+  for (const line of listing.split("\n")) {
+    const [name, commit] = line.split(" ");
+    const trial = Number(name?.split("/").pop());
+    if (commit !== undefined && Number.isInteger(trial)) refs.set(trial, commit);
+  }
+  return refs;
+}
+
+/** The workspace's operations on commits and refs, none of which touches a worktree. */
+function refOperations(
+  context: RepositoryContext,
+): Pick<
+  Workspace,
+  "branchHead" | "merge" | "commitTree" | "markTrial" | "advance" | "trialRefs" | "isAncestor" | "diff"
+> {
+  const { hot, repositoryRoot, tag, branchRef, identity } = context;
+  return {
+    branchHead: () => branchHead(context),
+    merge: (mergeOptions) => mergeChange(context, mergeOptions),
+    async commitTree({ tree, parent, trial, message }) {
+      const commit = (
+        await hotOutput(context, repositoryRoot, ["commit-tree", tree, "-p", parent, "-m", message], {
+          env: identity,
+        })
+      ).trim();
+      await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+      return commit;
+    },
+    async markTrial(trial, commit) {
+      await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
+    },
+    async advance({ from, to }) {
+      await hot.git(repositoryRoot, [
+        "update-ref",
+        "-m",
+        `autoresearch: keep ${to.slice(0, 7)}`,
+        branchRef,
+        to,
+        from,
+      ]);
+    },
+    trialRefs: () => listTrialRefs(context),
+    async isAncestor(ancestor, commit) {
+      const result = await hot.git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {
+        allowExitCodes: [1],
+      });
+      return result.exitCode === 0;
+    },
+    diff: (from, to) => hotOutput(context, repositoryRoot, ["diff", ...plainDiffArguments, from, to]),
+  };
+}
+
+/** The operations on the protected files' reference content. */
+function protectionOperations(
+  context: WorkspaceContext,
+): Pick<Workspace, "protectAgainst" | "protectedFilesChangedAt"> {
+  return {
+    async protectAgainst(commit) {
+      if (commit !== context.protectedFiles.commit)
+        context.protectedFiles = await readProtected(context, commit);
+    },
+    async protectedFilesChangedAt(commit) {
+      const at = await readProtected(context, commit);
+      const { expected } = context.protectedFiles;
+      const names = new Set([...expected.keys(), ...at.expected.keys()]);
+      return [...names].filter((name) => expected.get(name) !== at.expected.get(name)).sort();
+    },
+  };
 }
 
 /** Opens (or resumes) the workspace of a tag: validates the repository, takes the lock, prepares the worktree. */
@@ -121,65 +291,11 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
   const { tag } = options;
   const badTag = tagMessage(tag);
   if (badTag !== undefined) throw new ConfigurationError({ field: "tag", message: badTag });
-  const requested = resolve(options.directory);
-  const info = await stat(requested).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new WorkspaceError({
-      message: `The researched directory ${requested} does not exist or is not a folder`,
-    });
-  }
-  const directory = await realpath(requested);
-  const probe = await git(directory, ["rev-parse", "--show-toplevel"], { allowExitCodes: [128] });
-  if (probe.exitCode !== 0 || probe.stdout.trim() === "") {
-    throw new WorkspaceError({
-      message: `${directory} is not inside a git repository. Run \`git init && git add -A && git commit -m baseline\` there first.`,
-    });
-  }
-  const repositoryRoot = await realpath(probe.stdout.trim());
-  const prefix = toPosix(relative(repositoryRoot, directory));
-  if (prefix.startsWith("..") || isAbsolute(prefix)) {
-    throw new WorkspaceError({ message: `${directory} lies outside its repository ${repositoryRoot}` });
-  }
-  const head = await git(repositoryRoot, ["rev-parse", "--verify", "-q", "HEAD^{commit}"], {
-    allowExitCodes: [1],
-  });
-  if (head.exitCode !== 0) {
-    throw new WorkspaceError({
-      message: `The repository ${repositoryRoot} has no commits yet: commit the code to research first (git add -A && git commit -m baseline).`,
-    });
-  }
+  const location = await locateRepository(options.directory);
+  const { directory, repositoryRoot, prefix } = location;
   const branch = `autoresearch/${tag}`;
-  const branchRef = `refs/heads/${branch}`;
   const warnings: string[] = [];
-
-  const worktreeList = await gitOutput(repositoryRoot, ["worktree", "list", "--porcelain"]);
-  const checkedOutAt = worktreeList
-    .split("\n\n")
-    .find((block) => block.split("\n").includes(`branch ${branchRef}`))
-    ?.split("\n")[0]
-    ?.replace(/^worktree /, "");
-  if (checkedOutAt !== undefined) {
-    throw new WorkspaceError({
-      message: `The branch ${branch} is checked out at ${checkedOutAt}; the research moves it, so switch that checkout to another branch first.`,
-    });
-  }
-  const existing = await git(repositoryRoot, ["rev-parse", "--verify", "-q", `${branchRef}^{commit}`], {
-    allowExitCodes: [1],
-  });
-  if (existing.exitCode !== 0) {
-    await git(repositoryRoot, ["update-ref", branchRef, head.stdout.trim(), ""]);
-    const dirty = await gitOutput(repositoryRoot, [
-      "status",
-      "--porcelain",
-      "--",
-      prefix === "" ? "." : prefix,
-    ]);
-    if (dirty.trim() !== "") {
-      warnings.push(
-        `The researched directory has uncommitted changes; the research starts from the last commit (${head.stdout.trim().slice(0, 7)}) without them.`,
-      );
-    }
-  }
+  const worktreeList = await claimBranch(location, branch, warnings);
 
   const stateDirectory = join(directory, ".autoresearch", tag);
   await mkdir(join(stateDirectory, "logs"), { recursive: true });
@@ -187,20 +303,7 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
   const releaseLock = await acquireLock(join(stateDirectory, "lock"));
 
   try {
-    // A driver that exited mid-write (a second Ctrl-C, a kill) left its temporary files; we hold the lock now,
-    // so they are nobody's.
-    for (const folder of [stateDirectory, join(stateDirectory, "in-flight")]) {
-      for (const entry of await readdir(folder).catch(() => [] as string[])) {
-        if (entry.endsWith(".tmp")) await rm(join(folder, entry), { force: true });
-      }
-    }
-    const common = resolve(
-      repositoryRoot,
-      await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]),
-    );
-    // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
-    // nobody else can be using them.
-    await rm(join(common, "refs", "heads", "autoresearch", `${tag}.lock`), { force: true });
+    await clearLeftovers(stateDirectory, repositoryRoot, tag);
     const identity = await identityEnvironment(repositoryRoot);
     const registered = new Set(
       worktreeList
@@ -208,43 +311,24 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
         .filter((line) => line.startsWith("worktree "))
         .map((line) => line.slice("worktree ".length)),
     );
-
     const hot = createGitShell();
-    const hotOutput = async (at: string, args: readonly string[], gitOptions?: GitOptions) =>
-      (await hot.git(at, args, gitOptions)).stdout;
-    const branchHead = async () => (await hotOutput(repositoryRoot, ["rev-parse", branchRef])).trim();
-    const toResearched = (file: string) => (prefix === "" ? file : posix.relative(prefix, file));
-
+    const repository: RepositoryContext = {
+      hot,
+      repositoryRoot,
+      prefix,
+      tag,
+      branchRef: `refs/heads/${branch}`,
+      identity,
+      globs: options.protected,
+    };
     // Protected files cannot change through a valid proposal, so their content is the same for every trial: that
     // of the research's baseline, compared after each run.
-    const readProtected = (commit: string) =>
-      readProtectedFiles({ git: hot.git, repositoryRoot, prefix, commit, globs: options.protected });
-    const initialHead = await branchHead();
-    let protectedFiles: ProtectedFiles = await readProtected(initialHead);
-
-    const worktrees = new Map<string, Promise<Worktree>>();
-    const worktree = (name: string): Promise<Worktree> => {
-      let made = worktrees.get(name);
-      if (made === undefined) {
-        made = openWorktree(
-          {
-            hot,
-            repositoryRoot,
-            stateDirectory,
-            prefix,
-            tag,
-            branchRef,
-            identity,
-            registered,
-            protectedFiles: () => protectedFiles,
-          },
-          name,
-        );
-        worktrees.set(name, made);
-        made.catch(() => worktrees.delete(name));
-      }
-      return made;
+    const initialHead = await branchHead(repository);
+    const context: WorkspaceContext = {
+      ...repository,
+      protectedFiles: await readProtected(repository, initialHead),
     };
+    const worktree = worktreeOpener(context, stateDirectory, registered);
     const first = await worktree("trial");
     await first.checkout(initialHead);
 
@@ -257,82 +341,14 @@ export async function openWorkspace(options: OpenWorkspaceOptions): Promise<Work
       stateDirectory,
       trialDirectory: first.directory,
       warnings,
-      branchHead,
       worktree,
-      async merge({ base, commit, onto }) {
-        // The branch only moves forward, so `base` (the incumbent the change was made on) is where `onto` and
-        // the change meet; git finds it itself (`--merge-base` needs git 2.40), and a different one is refused.
-        const found = await hot.git(repositoryRoot, ["merge-base", onto, commit], { allowExitCodes: [1] });
-        if (found.stdout.trim() !== base) {
-          return { type: "conflict", files: [], reason: `${base.slice(0, 7)} is not where they meet` };
-        }
-        const result = await hot.git(
-          repositoryRoot,
-          ["merge-tree", "--write-tree", "--no-messages", "--name-only", onto, commit],
-          { allowExitCodes: [1] },
-        );
-        const [tree = "", ...files] = result.stdout.trim().split("\n");
-        if (result.exitCode === 0) return { type: "clean", tree: tree.trim() };
-        return { type: "conflict", files: [...new Set(files.filter(Boolean).map(toResearched))] };
-      },
-      async commitTree({ tree, parent, trial, message }) {
-        const commit = (
-          await hotOutput(repositoryRoot, ["commit-tree", tree, "-p", parent, "-m", message], {
-            env: identity,
-          })
-        ).trim();
-        await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
-        return commit;
-      },
+      ...refOperations(context),
       checkout: (commit) => first.checkout(commit),
       stage: () => first.stage(),
       commit: (commitOptions) => first.commit(commitOptions),
-      async markTrial(trial, commit) {
-        await hot.git(repositoryRoot, ["update-ref", `refs/autoresearch/${tag}/trials/${trial}`, commit]);
-      },
-      async advance({ from, to }) {
-        await hot.git(repositoryRoot, [
-          "update-ref",
-          "-m",
-          `autoresearch: keep ${to.slice(0, 7)}`,
-          branchRef,
-          to,
-          from,
-        ]);
-      },
-      async trialRefs() {
-        const listing = await hotOutput(repositoryRoot, [
-          "for-each-ref",
-          "--format=%(refname) %(objectname)",
-          `refs/autoresearch/${tag}/trials/`,
-        ]);
-        const refs = new Map<number, string>();
-        for (const line of listing.split("\n")) {
-          const [name, commit] = line.split(" ");
-          const trial = Number(name?.split("/").pop());
-          if (commit !== undefined && Number.isInteger(trial)) refs.set(trial, commit);
-        }
-        return refs;
-      },
-      async isAncestor(ancestor, commit) {
-        const result = await hot.git(repositoryRoot, ["merge-base", "--is-ancestor", ancestor, commit], {
-          allowExitCodes: [1],
-        });
-        return result.exitCode === 0;
-      },
-      diff: (from, to) => hotOutput(repositoryRoot, ["diff", ...plainDiffArguments, from, to]),
       changedProtectedFiles: () => first.changedProtectedFiles(),
-      async protectAgainst(commit) {
-        if (commit !== protectedFiles.commit) protectedFiles = await readProtected(commit);
-      },
+      ...protectionOperations(context),
       protectedPaths: () => first.protectedPaths(),
-      async protectedFilesChangedAt(commit) {
-        const at = await readProtected(commit);
-        const names = new Set([...protectedFiles.expected.keys(), ...at.expected.keys()]);
-        return [...names]
-          .filter((name) => protectedFiles.expected.get(name) !== at.expected.get(name))
-          .sort();
-      },
       async release() {
         hot.close();
         await releaseLock();
