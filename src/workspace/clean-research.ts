@@ -5,7 +5,7 @@ import { LockedError, WorkspaceError } from "../errors/autoresearch-error.js";
 import { readLedgerFile } from "../ledgers/jsonl-ledger.js";
 import { git, gitOutput } from "./git.js";
 import { acquireLock, readLock } from "./lock.js";
-import { locateRepository } from "./repository.js";
+import { repositoryRootOf } from "./repository.js";
 
 /** Everything a research of one tag left in a repository, as `autoresearch clean` removes it. */
 export interface CleanPlan {
@@ -46,7 +46,7 @@ async function listWorktrees(root: string): Promise<{ path: string; branch: stri
 export async function planClean(options: { directory: string; tag: string }): Promise<CleanPlan> {
   const { tag } = options;
   const directory = await realpath(resolve(options.directory)).catch(() => resolve(options.directory));
-  const repositoryRoot = await locateRepository(directory);
+  const repositoryRoot = await repositoryRootOf(directory);
   if (repositoryRoot === undefined)
     throw new WorkspaceError({ message: `${directory} is not inside a git repository` });
   const statePath = join(directory, ".autoresearch", tag);

@@ -3,6 +3,7 @@ import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { WorkspaceError } from "../errors/autoresearch-error.js";
 import { git, gitOutput } from "./git.js";
+import { repositoryRootOf } from "./repository.js";
 
 /** The researched directory's place in its repository, checked before a workspace is opened on it. */
 export interface RepositoryLocation {
@@ -29,13 +30,12 @@ export async function locateRepository(requestedDirectory: string): Promise<Repo
     });
   }
   const directory = await realpath(requested);
-  const probe = await git(directory, ["rev-parse", "--show-toplevel"], { allowExitCodes: [128] });
-  if (probe.exitCode !== 0 || probe.stdout.trim() === "") {
+  const repositoryRoot = await repositoryRootOf(directory);
+  if (repositoryRoot === undefined) {
     throw new WorkspaceError({
       message: `${directory} is not inside a git repository. Run \`git init && git add -A && git commit -m baseline\` there first.`,
     });
   }
-  const repositoryRoot = await realpath(probe.stdout.trim());
   const prefix = toPosix(relative(repositoryRoot, directory));
   if (prefix.startsWith("..") || isAbsolute(prefix)) {
     throw new WorkspaceError({ message: `${directory} lies outside its repository ${repositoryRoot}` });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { locateRepository } from "./repository.js";
+import { repositoryRootOf } from "./repository.js";
 
 const roots: string[] = [];
 const saved = { ...process.env };
@@ -20,18 +20,18 @@ function repository(): string {
   return root;
 }
 
-describe("locateRepository", () => {
+describe("repositoryRootOf", () => {
   it("finds the root of the repository from a folder inside it", async () => {
     const root = repository();
-    expect(await locateRepository(join(root, "sub", "deeper"))).toBe(root);
-    expect(await locateRepository(root)).toBe(root);
+    expect(await repositoryRootOf(join(root, "sub", "deeper"))).toBe(root);
+    expect(await repositoryRootOf(root)).toBe(root);
   });
 
   it("answers undefined outside a repository and inside its .git folder", async () => {
     const outside = realpathSync(mkdtempSync(join(tmpdir(), "autoresearch-no-repository-")));
     roots.push(outside);
-    expect(await locateRepository(outside)).toBeUndefined();
-    expect(await locateRepository(join(repository(), ".git"))).toBeUndefined();
+    expect(await repositoryRootOf(outside)).toBeUndefined();
+    expect(await repositoryRootOf(join(repository(), ".git"))).toBeUndefined();
   });
 
   it("is not redirected by GIT_ variables in the driver's environment", async () => {
@@ -39,6 +39,6 @@ describe("locateRepository", () => {
     const other = repository();
     process.env.GIT_DIR = join(other, ".git");
     process.env.GIT_WORK_TREE = other;
-    expect(await locateRepository(join(researched, "sub"))).toBe(researched);
+    expect(await repositoryRootOf(join(researched, "sub"))).toBe(researched);
   });
 });

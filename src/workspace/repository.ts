@@ -44,7 +44,7 @@ export function repositoryClient(directory: string): SimpleGit {
 }
 
 /** The root of the git repository that holds `directory` (symbolic links resolved), or undefined outside one. */
-export async function locateRepository(directory: string): Promise<string | undefined> {
+export async function repositoryRootOf(directory: string): Promise<string | undefined> {
   const client = repositoryClient(directory);
   if (!(await client.checkIsRepo())) return undefined;
   const top = (await client.revparse(["--show-toplevel"])).trim();
