@@ -47,4 +47,21 @@ describe("parseOptions", () => {
     );
     expect(parseOptions(schema, { tag: "a" })).toEqual({ tag: "a", stop: {} });
   });
+
+  it("lists a union's alternatives, or names the field inside the one whose shape the value has", () => {
+    const sandbox = z.strictObject({
+      sandbox: z
+        .union([z.literal(false), z.enum(["auto", "required"]), z.strictObject({ network: z.boolean() })])
+        .optional(),
+    });
+    expect(() => parseOptions(sandbox, { sandbox: "false" })).toThrow(
+      'Invalid `sandbox`: expected one of false, "auto", "required", an object, got `"false"`',
+    );
+    expect(() => parseOptions(sandbox, { sandbox: { network: "yes" } })).toThrow(
+      'Invalid `sandbox.network`: expected boolean, got `"yes"`',
+    );
+    expect(() => parseOptions(sandbox, { sandbox: { netwrk: true } })).toThrow(
+      "Unknown option `sandbox.netwrk`: did you mean `network`?",
+    );
+  });
 });

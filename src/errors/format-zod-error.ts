@@ -95,6 +95,33 @@ function unknownKeyLines(issue: z.core.$ZodIssue, prefix: string): string[] {
   });
 }
 
+/** One alternative of a union as a reader would name it: `false`, `"auto"`, `an object`. */
+function alternative(issues: readonly z.core.$ZodIssue[]): string[] {
+  const [first] = issues;
+  if (first === undefined) return [];
+  if (first.code === "invalid_value") return first.values.map((value) => describe(value));
+  if (first.code === "invalid_type")
+    return [/^[aeiou]/.test(first.expected) ? `an ${first.expected}` : `a ${first.expected}`];
+  return [first.message];
+}
+
+/**
+ * The issues a union's failure stands for. When the value has the shape of one alternative and fails inside it
+ * (an object with a bad field), that alternative's own issues say what is wrong; otherwise one issue lists the
+ * alternatives: "expected one of false, "auto", "required", an object".
+ */
+function unionIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union" || !("errors" in issue) || issue.errors.length === 0) return [issue];
+  const inside = issue.errors.filter((issues) => issues.some((each) => each.path.length > 0));
+  if (inside.length === 1) {
+    return (inside[0] ?? []).flatMap((each) =>
+      unionIssues({ ...each, path: [...issue.path, ...each.path] } as z.core.$ZodIssue),
+    );
+  }
+  const names = [...new Set(issue.errors.flatMap((issues) => alternative(issues)))];
+  return [{ ...issue, message: `expected one of ${names.join(", ")}` } as z.core.$ZodIssue];
+}
+
 /**
  * Turns a zod failure into a ConfigurationError whose message names the field, what was expected and what was got:
  * "Invalid `timeoutMs`: expected number to be >0, got `0`". An unknown key of a strict object reads
@@ -102,7 +129,8 @@ function unknownKeyLines(issue: z.core.$ZodIssue, prefix: string): string[] {
  * backticks, so an enclosing option can prefix it.
  */
 export function toConfigurationError(error: z.ZodError, input: unknown, prefix = ""): ConfigurationError {
-  const lines = error.issues.flatMap((issue) => {
+  const issues = error.issues.flatMap((issue) => unionIssues(issue));
+  const lines = issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys") return unknownKeyLines(issue, prefix);
     const field = fieldName(prefix, issue.path) || "(options)";
     const got = describe(valueAt(input, issue.path));
@@ -112,7 +140,7 @@ export function toConfigurationError(error: z.ZodError, input: unknown, prefix =
     const phrased = /^expected /i.test(expected) ? expected : `expected ${expected}`;
     return [`Invalid \`${field}\`: ${phrased}, got \`${got}\``];
   });
-  const first = error.issues[0];
+  const first = issues[0];
   const firstPath =
     first?.code === "unrecognized_keys" && first.keys[0] !== undefined
       ? [...first.path, first.keys[0]]
