@@ -8,8 +8,10 @@
  * speedup_2/4/8          trials per hour with N slots against one slot, each proposing N ahead
  * early_stop_saved       the share of run progress early stopping saved on synthetic learning curves
  * early_stop_same_best   in how many seeds the final best equals the one found without early stopping
- * overhead_ms_per_trial  the loop's own time per trial with 8 slots: each record's total minus its proposal and its
- *                        runs, median over 200 no-op trials (as loop-overhead.ts measures one slot)
+ * overhead_ms_per_trial  the loop's own time per trial with 8 slots: the wall clock of 200 no-op trials (runs and
+ *                        proposals that take no time) over their number; beside it the median latency of one trial
+ *                        (its total minus its proposal and runs, as loop-overhead.ts measures one slot), which with
+ *                        8 slots includes waiting for the others' git work and records
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -52,6 +54,8 @@ function repository(): string {
   for (let index = 0; index < 20; index++)
     writeFileSync(join(directory, "src", `file${index}.txt`), "line\n".repeat(50));
   writeFileSync(join(directory, "metric.txt"), "1\n");
+  // The proposals add files p<n>.txt; preflight wants the editable glob to match a file from the start.
+  writeFileSync(join(directory, "p0.txt"), "0\n");
   git("add", "-A");
   git("commit", "-q", "-m", "initial");
   return directory;
@@ -265,6 +269,6 @@ console.log(`early_stop_saved: ${(saved / total).toFixed(3)}`);
 console.log(`early_stop_same_best: ${same}/${seeds}`);
 const loop = await overhead();
 console.log(
-  `overhead_ms_per_trial: ${loop.median.toFixed(1)} (wall clock per trial with 8 slots: ${loop.wallPerTrial.toFixed(1)})`,
+  `overhead_ms_per_trial: ${loop.wallPerTrial.toFixed(1)} (8 slots, no-op runs and proposals: wall clock per trial; a trial's own latency, median: ${loop.median.toFixed(1)})`,
 );
 console.log(`(T = ${runMs} ms; ${new Date().toISOString()}; ${process.version})`);
