@@ -113,7 +113,10 @@ describe("the nanochat example under the research loop (smoke profile)", () => {
         // its metrics those of the last run.
         const samples = record.samples ?? [record.metric as number];
         expect(record.metrics.val_bpb).toBe(samples.at(-1));
-        expect(record.metric).toBeCloseTo(samples.reduce((sum, value) => sum + value, 0) / samples.length, 12);
+        expect(record.metric).toBeCloseTo(
+          samples.reduce((sum, value) => sum + value, 0) / samples.length,
+          12,
+        );
         // a model that learned something beats uniform prediction over 512 tokens (about 3.5 bits per byte here)
         expect(record.metric).toBeGreaterThan(0);
         expect(record.metric).toBeLessThan(3);
