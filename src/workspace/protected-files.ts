@@ -64,8 +64,9 @@ export async function readProtectedFiles(options: {
     if (tab === -1) continue;
     const [, type, id] = entry.slice(0, tab).split(" ");
     const path = prefix === "" ? entry.slice(tab + 1) : posix.relative(prefix, entry.slice(tab + 1));
-    if (type === "blob" && id !== undefined && !path.startsWith("../") && isProtected(path))
-      expected.set(path, id);
+    if (type !== "blob" || id === undefined || path.startsWith("../")) continue;
+    tracked.push(path);
+    if (isProtected(path)) expected.set(path, id);
   }
   return {
     commit,
