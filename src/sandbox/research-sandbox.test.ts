@@ -61,7 +61,9 @@ describe("prepareResearchSandbox", () => {
     expect(experiment?.environment).toContain("HF_*");
     expect(experiment?.environment).not.toContain("ANTHROPIC_*");
     expect(sandbox.agent?.network).toBe(true);
-    expect(sandbox.agent?.environment).toContain("ANTHROPIC_*");
+    // An agent's provider variables come from its mutator, explicitly; the sandbox passes no provider's on its own.
+    expect(sandbox.agent?.environment).not.toContain("ANTHROPIC_*");
+    expect(sandbox.agent?.environment).toContain("HTTPS_PROXY");
     expect(runPolicy(experiment as never, [join(worktree, "sub", "eval.py")]).mounts.at(-1)).toEqual({
       path: join(worktree, "sub", "eval.py"),
       access: "read-only",

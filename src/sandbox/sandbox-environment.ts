@@ -28,24 +28,20 @@ export const baseEnvironmentAllowlist: readonly string[] = [
 ];
 
 /**
- * What a coding agent needs on top: the settings of the model providers the built-in agents call (with their
- * keys) and the proxy and certificate settings of the network they call through. Anything else an agent needs
- * (another provider's key) is named in the sandbox's `agent.env`.
+ * What a coding agent may inherit on top: the proxy and certificate settings of the network it calls its model
+ * through. Its provider's key and settings are not inherited here: the agent mutator passes exactly the ones its
+ * preset names (and the user's `inheritEnv` and `env`) as explicit values, so an agent for one provider never sees
+ * the keys of another. Anything else an agent needs from the driver is named in the sandbox's `agent.env`.
  */
 export const agentEnvironmentAllowlist: readonly string[] = [
-  "ANTHROPIC_*",
-  "CLAUDE_*",
-  "OPENAI_*",
-  "CODEX_*",
-  "AIDER_*",
-  "GEMINI_*",
-  "QWEN_*",
   "HTTP_PROXY",
   "HTTPS_PROXY",
   "NO_PROXY",
+  "ALL_PROXY",
   "http_proxy",
   "https_proxy",
   "no_proxy",
+  "all_proxy",
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
   "NODE_EXTRA_CA_CERTS",
