@@ -55,7 +55,10 @@ export function findNearestMatch(
   };
 }
 
-/** The start of every occurrence of `search` in `content`, overlapping ones not counted. */
+/**
+ * The start of every occurrence of `search` in `content`, overlapping ones included: an edit must match exactly
+ * one place, and `x\nx` occurs twice in `x\nx\nx`.
+ */
 export function countOccurrences(content: string, search: string): number[] {
   const positions: number[] = [];
   let from = 0;
@@ -63,7 +66,7 @@ export function countOccurrences(content: string, search: string): number[] {
     const index = content.indexOf(search, from);
     if (index === -1) return positions;
     positions.push(index);
-    from = index + search.length;
+    from = index + 1;
   }
 }
 
