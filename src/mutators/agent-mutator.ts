@@ -15,7 +15,7 @@ import { type AgentPreset, type AgentPresetName, agentPresets } from "./agent-pr
 import { type AgentProcessResult, runAgentProcess } from "./agent-process.js";
 import { privateAgentState } from "./agent-state.js";
 import { type AgentVersionCheck, checkAgentVersion } from "./agent-version.js";
-import { collectSecrets, redactSecrets } from "./llm-secrets.js";
+import { collectSecrets, redactDeep, redactSecrets } from "./llm-secrets.js";
 import { estimateCost, modelPriceSchema } from "./pricing.js";
 import {
   instructionsSchema,
@@ -232,7 +232,7 @@ function agentProposal(setup: AgentSetup, run: AgentRun, secrets: readonly strin
     type: "failed",
     error: redactSecrets(error, secrets),
     ...accounting.cost,
-    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+    metadata: redactDeep(metadata, secrets),
   });
   const output = `Its last output:\n${tail(result.outputTail)}`;
   if (result.startError) {
@@ -256,7 +256,7 @@ function agentProposal(setup: AgentSetup, run: AgentRun, secrets: readonly strin
     description: redactSecrets(description, secrets),
     ...(rationale ? { rationale: redactSecrets(rationale, secrets) } : {}),
     ...accounting.cost,
-    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+    metadata: redactDeep(metadata, secrets),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   type SupportedLanguageModel,
   withRetry,
 } from "./llm-model.js";
-import { collectSecrets, describeError, redactSecrets } from "./llm-secrets.js";
+import { collectSecrets, describeError, redactDeep, redactSecrets } from "./llm-secrets.js";
 import { createWorkspaceTools, type WorkspaceTool, type WorkspaceToolState } from "./llm-tools.js";
 import { estimateCost, modelPriceSchema } from "./pricing.js";
 import type { ProposalPrompt } from "./prompt-builder.js";
@@ -272,7 +272,7 @@ function withAccounting(
     ...proposal,
     ...(usage ? { usage } : {}),
     ...(estimate ? { costUsd: estimate.costUsd } : {}),
-    metadata: JSON.parse(redactSecrets(JSON.stringify(metadata), secrets)) as Record<string, unknown>,
+    metadata: redactDeep(metadata, secrets),
   };
 }
 

@@ -4,7 +4,7 @@ import { redactSecrets } from "../secrets/secret-values.js";
  * Keeps credentials out of what proposers record: error messages (provider errors can echo request headers),
  * metadata and logs. The secrets are found and replaced by `src/secrets/secret-values.ts`.
  */
-export { collectSecrets, redactSecrets } from "../secrets/secret-values.js";
+export { collectSecrets, redactDeep, redactSecrets } from "../secrets/secret-values.js";
 
 /** A readable one-paragraph message for any thrown value, with its causes, secrets removed. */
 export function describeError(error: unknown, secrets: readonly string[]): string {
