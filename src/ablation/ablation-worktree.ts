@@ -56,7 +56,8 @@ export async function openAblationWorktree(options: {
   const isProtected = createMatcher(options.protected);
   const checkout = async (commit: string) => {
     await git(worktree, ["reset", "--hard", "-q", commit]);
-    await git(worktree, ["clean", "-fdq"]);
+    // Ignored files too (checkpoints, caches, metrics files): no variant starts from what another left.
+    await git(worktree, ["clean", "-ffdxq"]);
   };
   return {
     directory: prefix === "" ? worktree : join(worktree, prefix),
