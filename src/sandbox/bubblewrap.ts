@@ -4,14 +4,24 @@ import { delimiter, isAbsolute, join } from "node:path";
 
 /** Whether bubblewrap can confine commands on this machine, and if not, why. */
 export type BubblewrapSupport =
-  | { available: true; program: string; version: string }
+  | {
+      available: true;
+      program: string;
+      version: string;
+      /**
+       * Whether this bubblewrap can forbid new user namespaces inside the sandbox (`--disable-userns`, 0.8 and
+       * later, not in its setuid form). Without that a process inside could make one and mount its own files over
+       * read-only ones, for itself.
+       */
+      disablesUserNamespaces: boolean;
+    }
   | { available: false; reason: string };
 
 /** How to get bubblewrap, for messages. */
 export const bubblewrapInstallHint =
   "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`; Arch: `pacman -S bubblewrap`) and make sure user namespaces are enabled (in a container: run it with `--security-opt seccomp=unconfined` or use a VM)";
 
-// The probe asks for everything a real run asks for, so "available" means a run will start.
+// The probe asks for the namespaces, mounts and limits a real run asks for, so "available" means a run will start.
 const probeArguments = [
   "--ro-bind",
   "/",
@@ -30,6 +40,9 @@ const probeArguments = [
   "--",
   "true",
 ];
+
+/** The arguments that forbid new user namespaces inside the sandbox. */
+export const userNamespaceLock: readonly string[] = ["--unshare-user", "--disable-userns"];
 
 function run(program: string, args: readonly string[]): Promise<{ code: number | string; output: string }> {
   return new Promise((resolve) => {
@@ -92,5 +105,16 @@ async function probe(name: string): Promise<BubblewrapSupport> {
       reason: `bubblewrap cannot create a sandbox here: ${trial.output || `exit ${trial.code}`}`,
     };
   }
-  return { available: true, program, version: version.output.replace(/^bubblewrap\s*/, "") };
+  const locked = await run(program, [
+    ...probeArguments.slice(0, probeArguments.indexOf("--")),
+    ...userNamespaceLock,
+    "--",
+    "true",
+  ]);
+  return {
+    available: true,
+    program,
+    version: version.output.replace(/^bubblewrap\s*/, ""),
+    disablesUserNamespaces: locked.code === 0,
+  };
 }

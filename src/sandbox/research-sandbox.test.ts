@@ -22,7 +22,12 @@ const checkout = join(root, "checkout");
 const worktree = join(checkout, ".autoresearch", "tag", "worktrees", "trial");
 mkdirSync(worktree, { recursive: true });
 const paths = { researchedDirectory: checkout, worktree, trialDirectory: join(worktree, "sub") };
-const available = async () => ({ available: true as const, program: "/usr/bin/bwrap", version: "0.8.0" });
+const available = async () => ({
+  available: true as const,
+  program: "/usr/bin/bwrap",
+  version: "0.8.0",
+  disablesUserNamespaces: true,
+});
 const missing = async () => ({ available: false as const, reason: "`bwrap` was not found on PATH" });
 const command = [{ name: "command", appliesSandbox: true }];
 

@@ -182,6 +182,7 @@ export async function prepareResearchSandbox(
   const common = {
     isolation,
     ...(support.available ? { bubblewrap: support.program } : {}),
+    ...(support.available && support.disablesUserNamespaces ? { disableUserNamespaces: true } : {}),
     devices: options.devices ?? gpuDevices(),
   } as const;
   const experiment: SandboxPolicy = {

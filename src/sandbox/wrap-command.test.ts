@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -194,6 +194,50 @@ describe("wrapCommand", () => {
         worktree,
       );
       expect([without.stdout.trim(), withDevice.stdout.trim()]).toEqual(["absent", "present"]);
+    },
+  );
+
+  needsBubblewrap(
+    "forbids new user namespaces inside, with which a process could mount its own file over a read-only one",
+    async () => {
+      expect(support.available && support.disablesUserNamespaces).toBe(true);
+      const { policy } = layout();
+      // An unprivileged user is the one that can make user namespaces; as root, the test becomes nobody.
+      const shared = mkdtempSync(join(scratch, "autoresearch-userns-"));
+      roots.push(shared);
+      chmodSync(shared, 0o777);
+      writeFileSync(join(shared, "eval.txt"), "protected\n");
+      const attack =
+        "unshare -Urm sh -c 'echo forged > /tmp/f; mount --bind /tmp/f eval.txt; cat eval.txt' 2>/dev/null || echo refused";
+      const confined = (disableUserNamespaces: boolean) => {
+        const wrapped = wrapCommand(
+          {
+            ...policy({ disableUserNamespaces }),
+            mounts: [
+              { path: shared, access: "writable" },
+              { path: join(shared, "eval.txt"), access: "read-only" },
+            ],
+          },
+          { file: "sh", args: ["-c", attack], cwd: shared, env: {} },
+        );
+        const asUser =
+          process.getuid?.() === 0
+            ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", wrapped.file, ...wrapped.args]
+            : [wrapped.file, ...wrapped.args];
+        return new Promise<string>((resolve) => {
+          execFile(
+            asUser[0] as string,
+            asUser.slice(1),
+            { cwd: shared, env: wrapped.env },
+            (_error, stdout) => resolve(stdout.trim()),
+          );
+        });
+      };
+      expect(await confined(true)).toBe("refused");
+      // The same attack without the lock, to show the test can see it: it reads its own file where user
+      // namespaces are allowed to unprivileged users (kernels that forbid them refuse it either way).
+      expect(["forged", "refused"]).toContain(await confined(false));
+      expect(readFileSync(join(shared, "eval.txt"), "utf8")).toBe("protected\n");
     },
   );
 });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { ConfigurationError } from "../errors/autoresearch-error.js";
 import type { SandboxMount, SandboxPolicy } from "../spec/sandbox.js";
+import { userNamespaceLock } from "./bubblewrap.js";
 import { buildSandboxEnvironment } from "./sandbox-environment.js";
 
 /** A command as it is spawned: the program, its arguments, and its whole environment. */
@@ -83,6 +84,7 @@ export function wrapCommand(policy: SandboxPolicy, options: WrapCommandOptions):
       .flatMap((mount) => ["--remount-ro", mount.path]),
     "--unshare-all",
     ...(policy.network ? ["--share-net"] : []),
+    ...(policy.disableUserNamespaces === true ? userNamespaceLock : []),
     "--die-with-parent",
     "--new-session",
     // Root in the sandbox must not be able to undo its mounts.

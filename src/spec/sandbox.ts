@@ -22,6 +22,11 @@ export interface SandboxPolicy {
   environment: readonly string[];
   /** Device nodes passed through when present, e.g. `/dev/nvidia0`, `/dev/dri`. */
   devices: readonly string[];
+  /**
+   * Forbid new user namespaces inside (bubblewrap's `--disable-userns`), so nothing inside can mount over its
+   * read-only files even for itself. Set by the research where its bubblewrap supports it.
+   */
+  disableUserNamespaces?: boolean;
 }
 
 /** One path of a {@link SandboxPolicy}. */
