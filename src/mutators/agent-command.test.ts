@@ -32,7 +32,12 @@ describe("a sandboxed agent's environment", () => {
       { researchedDirectory: checkout, worktree, trialDirectory: worktree },
       {
         runners: [{ name: "command", appliesSandbox: true }],
-        detect: async () => ({ available: true as const, program: "/usr/bin/bwrap", version: "0.8.0", disablesUserNamespaces: true }),
+        detect: async () => ({
+          available: true as const,
+          program: "/usr/bin/bwrap",
+          version: "0.8.0",
+          disablesUserNamespaces: true,
+        }),
         home: join(root, "home"),
         devices: [],
       },

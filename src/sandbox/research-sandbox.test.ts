@@ -18,6 +18,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const home = join(root, "home");
 mkdirSync(join(home, ".aws"), { recursive: true });
 writeFileSync(join(home, ".netrc"), "machine x\n");
+mkdirSync(join(home, ".cache", "huggingface"), { recursive: true });
+writeFileSync(join(home, ".cache", "huggingface", "token"), "hf_x\n");
+mkdirSync(join(home, ".claude"), { recursive: true });
+writeFileSync(join(home, ".claude", ".credentials.json"), "{}\n");
 const checkout = join(root, "checkout");
 const worktree = join(checkout, ".autoresearch", "tag", "worktrees", "trial");
 mkdirSync(worktree, { recursive: true });
@@ -51,6 +55,8 @@ describe("prepareResearchSandbox", () => {
       { path: join(checkout, ".autoresearch"), access: "hidden" },
       { path: join(home, ".aws"), access: "hidden" },
       { path: join(home, ".netrc"), access: "hidden" },
+      { path: join(home, ".cache/huggingface/token"), access: "hidden" },
+      { path: join(home, ".claude/.credentials.json"), access: "hidden" },
       { path: "/tmp/data", access: "read-only" },
       { path: join(checkout, "cache"), access: "writable" },
       { path: worktree, access: "read-only" },
@@ -63,6 +69,17 @@ describe("prepareResearchSandbox", () => {
       network: false,
     });
     expect(experiment?.devices).toEqual(["/dev/nvidia0"]);
+    // Tokens in the home folder are hidden; an agent's own login only from experiments.
+    const hiddenFrom = (policy: SandboxPolicy | undefined) =>
+      policy?.mounts.filter((mount) => mount.access === "hidden").map((mount) => mount.path) ?? [];
+    expect(hiddenFrom(experiment)).toEqual(
+      expect.arrayContaining([
+        join(home, ".cache/huggingface/token"),
+        join(home, ".claude/.credentials.json"),
+      ]),
+    );
+    expect(hiddenFrom(sandbox.agent)).toContain(join(home, ".cache/huggingface/token"));
+    expect(hiddenFrom(sandbox.agent)).not.toContain(join(home, ".claude/.credentials.json"));
     expect(experiment?.environment).toContain("HF_*");
     expect(experiment?.environment).not.toContain("ANTHROPIC_*");
     expect(sandbox.agent?.network).toBe(true);

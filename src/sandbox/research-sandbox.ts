@@ -25,6 +25,33 @@ export const hiddenHomePaths: readonly string[] = [
   ".npmrc",
   ".pypirc",
   ".vault-token",
+  ".huggingface",
+  ".cache/huggingface/token",
+  ".cache/huggingface/stored_tokens",
+  ".config/git/credentials",
+  ".cargo/credentials",
+  ".cargo/credentials.toml",
+  ".pgpass",
+  ".s3cfg",
+  ".boto",
+  ".oci",
+  ".kaggle",
+  ".databrickscfg",
+  ".terraform.d/credentials.tfrc.json",
+  ".config/rclone",
+  ".config/op",
+  ".local/share/keyrings",
+];
+
+/**
+ * The coding agents' own logins: hidden from experiments; an agent reaches its own through the private copy or
+ * the writable folder its preset declares.
+ */
+export const agentLoginPaths: readonly string[] = [
+  ".claude/.credentials.json",
+  ".codex/auth.json",
+  ".qwen/oauth_creds.json",
+  ".gemini/oauth_creds.json",
 ];
 
 /** The accelerator device nodes present on this machine (NVIDIA, AMD, DRM). */
@@ -160,16 +187,14 @@ export async function prepareResearchSandbox(
   // A missing folder cannot be mounted; a declared cache starts empty.
   for (const path of [...writable, ...agentWritable]) await mkdir(path, { recursive: true });
 
-  const hidden: SandboxMount[] = [
-    join(base, ".autoresearch"),
-    ...hiddenHomePaths.map((path) => join(home, path)),
-  ]
-    .filter((path) => existsSync(path))
-    .map((path) => ({ path, access: "hidden" }));
+  const present = (paths: readonly string[]): SandboxMount[] =>
+    paths.filter((path) => existsSync(path)).map((path) => ({ path, access: "hidden" }));
+  const hidden = present([join(base, ".autoresearch"), ...hiddenHomePaths.map((path) => join(home, path))]);
+  const agentLogins = present(agentLoginPaths.map((path) => join(home, path)));
   const trial = trialMounts(paths);
   const linked = await linkedFolders(
     [base, ...(paths.repositoryRoot === undefined ? [] : [paths.repositoryRoot])],
-    hidden.map((mount) => mount.path),
+    [...hidden, ...agentLogins].map((mount) => mount.path),
   );
   const checkout: SandboxMount[] =
     paths.repositoryRoot === undefined ? [] : [{ path: paths.repositoryRoot, access: "read-only" }];
@@ -187,7 +212,7 @@ export async function prepareResearchSandbox(
   } as const;
   const experiment: SandboxPolicy = {
     ...common,
-    mounts: [...checkout, ...linked, ...hidden, ...readOnly, ...declared(writable), ...trial],
+    mounts: [...checkout, ...linked, ...hidden, ...agentLogins, ...readOnly, ...declared(writable), ...trial],
     network: settings.network,
     environment: [...baseEnvironmentAllowlist, ...settings.env],
   };

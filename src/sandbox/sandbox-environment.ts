@@ -1,3 +1,5 @@
+import { secretNamePattern } from "../secrets/secret-values.js";
+
 /**
  * The environment a sandboxed command gets: only the driver's variables named in an allowlist, plus the values
  * the research sets explicitly. Everything else the driver holds (API keys, cloud credentials, tokens) stays out.
@@ -47,11 +49,15 @@ export const agentEnvironmentAllowlist: readonly string[] = [
   "NODE_EXTRA_CA_CERTS",
 ];
 
-/** Whether `name` is one of `allowlist`: an exact name, or a prefix ending in `*`. */
+/**
+ * Whether `name` is one of `allowlist`: an exact name, or a prefix ending in `*`. A prefix never lets through a
+ * name that looks like a credential (`NVIDIA_API_KEY` under `NVIDIA_*`, `HF_TOKEN` under `HF_*`): such a variable
+ * passes only when it is listed by its exact name.
+ */
 export function isAllowed(name: string, allowlist: readonly string[]): boolean {
-  return allowlist.some((entry) =>
-    entry.endsWith("*") ? name.startsWith(entry.slice(0, -1)) : name === entry,
-  );
+  if (allowlist.includes(name)) return true;
+  if (secretNamePattern.test(name)) return false;
+  return allowlist.some((entry) => entry.endsWith("*") && name.startsWith(entry.slice(0, -1)));
 }
 
 /**

@@ -82,6 +82,24 @@ describe("wrapCommand", () => {
     });
   });
 
+  it("lets a credential-like name through a prefix only when it is listed by its exact name", () => {
+    const environment = (allowlist: string[]) =>
+      wrapCommand(
+        { isolation: "none", mounts: [], network: false, environment: allowlist, devices: [] },
+        {
+          file: "true",
+          args: [],
+          cwd: "/",
+          inherited: { NVIDIA_VISIBLE_DEVICES: "0", NVIDIA_API_KEY: "nvapi-secret", HF_TOKEN: "hf_secret" },
+        },
+      ).env;
+    expect(environment(["NVIDIA_*", "HF_*"])).toEqual({ NVIDIA_VISIBLE_DEVICES: "0" });
+    expect(environment(["NVIDIA_*", "HF_TOKEN"])).toEqual({
+      NVIDIA_VISIBLE_DEVICES: "0",
+      HF_TOKEN: "hf_secret",
+    });
+  });
+
   needsBubblewrap(
     "confines writes to the writable mounts, keeps protected files read-only and hides the state",
     async () => {
