@@ -60,6 +60,30 @@ describe("the workspace", () => {
     expect(gitSync(directory, "show", "autoresearch/checkout:params.txt")).toBe("2");
   });
 
+  it("finds a worktree's repository from the repository's side when its .git link was replaced", async () => {
+    const directory = createRepository({ "params.txt": "0\n", "train.py": "print(1)\n" });
+    const options = {
+      directory,
+      tag: "relink",
+      mutator: counting(),
+      runner: new MockRunner({ run: "" }),
+      objective: new MockObjective({ measure: (_options: unknown, call: number) => 10 - call }),
+      scope: { editable: ["params.txt"], protected: ["train.py"] },
+    };
+    await runResearch({ ...options, stopWhen: isTrialCount(2) });
+    // What an unsandboxed run could leave before its driver died: the link aimed at a repository of its own.
+    const decoy = createRepository({ "other.txt": "decoy\n" });
+    const link = join(directory, ".autoresearch", "relink", "worktrees", "trial", ".git");
+    const genuine = readFileSync(link, "utf8");
+    writeFileSync(link, `gitdir: ${join(decoy, ".git")}\n`);
+    const decoyRefs = gitSync(decoy, "for-each-ref");
+    const summary = await runResearch({ ...options, stopWhen: isTrialCount(4) });
+    expect(summary.records).toHaveLength(4);
+    expect(readFileSync(link, "utf8")).toBe(genuine);
+    expect(gitSync(decoy, "for-each-ref")).toBe(decoyRefs);
+    expect(gitSync(directory, "show", "autoresearch/relink:params.txt")).toBe("3");
+  });
+
   it("researches a sub-folder of a repository and refuses edits outside it", async () => {
     const root = createRepository({ "README.md": "root\n", "lab/params.txt": "0\n", "lab/eval.py": "x\n" });
     const directory = join(root, "lab");

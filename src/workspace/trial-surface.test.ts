@@ -49,6 +49,9 @@ describe("resetTrialSurface", () => {
     // and its own repository where the worktree's link was.
     git(trial, "update-index", "--assume-unchanged", "data.txt");
     git(trial, "update-index", "--skip-worktree", "evaluate.py");
+    // Both flags on one file: `ls-files -v` shows it as `s`.
+    git(trial, "update-index", "--assume-unchanged", "--skip-worktree", ".gitignore");
+    writeFileSync(join(trial, ".gitignore"), "cache/\n*.pyc\n# hidden change\n");
     writeFileSync(join(trial, "data.txt"), "poisoned\n");
     writeFileSync(join(trial, "evaluate.py"), "print('score: 0')\n");
     mkdirSync(join(trial, "cache"));
@@ -62,6 +65,7 @@ describe("resetTrialSurface", () => {
       await resetTrialSurface({ git: shell.git, worktree: trial, gitLink, commit });
       expect(readFileSync(join(trial, "data.txt"), "utf8")).toBe("the data\n");
       expect(readFileSync(join(trial, "evaluate.py"), "utf8")).toBe("print('score: 1')\n");
+      expect(readFileSync(join(trial, ".gitignore"), "utf8")).toBe("cache/\n*.pyc\n");
       expect(existsSync(join(trial, "cache"))).toBe(false);
       expect(existsSync(join(trial, "evaluate.cpython-312.pyc"))).toBe(false);
       expect(existsSync(join(trial, "nested"))).toBe(false);
@@ -73,6 +77,12 @@ describe("resetTrialSurface", () => {
       await resetTrialSurface({ git: shell.git, worktree: trial, gitLink, commit });
       expect(readFileSync(join(trial, ".git"), "utf8")).toBe(gitLink);
       expect(existsSync(join(trial, "pwned"))).toBe(false);
+
+      // A FIFO where the link was would block a plain read forever.
+      rmSync(join(trial, ".git"));
+      execFileSync("mkfifo", [join(trial, ".git")]);
+      await resetTrialSurface({ git: shell.git, worktree: trial, gitLink, commit });
+      expect(readFileSync(join(trial, ".git"), "utf8")).toBe(gitLink);
     } finally {
       shell.close();
     }

@@ -1,5 +1,5 @@
 import type { Dirent } from "node:fs";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { GitOptions } from "./git.js";
 
@@ -24,7 +24,12 @@ export async function resetTrialSurface(options: {
 }): Promise<void> {
   const { git, worktree, commit } = options;
   const linkFile = join(worktree, ".git");
-  const link = await readFile(linkFile, "utf8").catch(() => undefined);
+  // Read only a plain file: a FIFO planted there would block the read forever.
+  const isFile = await lstat(linkFile).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  const link = isFile ? await readFile(linkFile, "utf8").catch(() => undefined) : undefined;
   if (link !== options.gitLink) {
     await rm(linkFile, { recursive: true, force: true });
     await writeFile(linkFile, options.gitLink);
@@ -33,7 +38,8 @@ export async function resetTrialSurface(options: {
   // applies one kind of flag per command.
   const entries = (await git(worktree, ["ls-files", "-v", "-z"])).stdout.split("\0");
   const assumed = entries.filter((entry) => /^[a-z] /.test(entry)).map((entry) => entry.slice(2));
-  const skipped = entries.filter((entry) => entry.startsWith("S ")).map((entry) => entry.slice(2));
+  // An entry with both flags shows as `s`.
+  const skipped = entries.filter((entry) => /^[sS] /.test(entry)).map((entry) => entry.slice(2));
   if (assumed.length > 0) await git(worktree, ["update-index", "--no-assume-unchanged", "--", ...assumed]);
   if (skipped.length > 0) await git(worktree, ["update-index", "--no-skip-worktree", "--", ...skipped]);
   await git(worktree, ["reset", "--hard", "-q", commit]);

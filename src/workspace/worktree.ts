@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { join, posix, resolve } from "node:path";
+import { readdir, readFile, realpath, rm } from "node:fs/promises";
+import { dirname, join, posix, resolve } from "node:path";
+import { WorkspaceError } from "../errors/autoresearch-error.js";
 import { type GitOptions, git, gitOutput } from "./git.js";
 import type { GitShell } from "./git-shell.js";
 import type { ProtectedFiles } from "./protected-files.js";
@@ -53,6 +54,23 @@ export interface WorktreeContext {
   protectedFiles(): ProtectedFiles;
 }
 
+/**
+ * The shared repository's administrative folder of the worktree at `root`, found from the repository's side
+ * (`<common dir>/worktrees/*` whose `gitdir` names `root/.git`), never through the worktree's own `.git` file: an
+ * unsandboxed run could have replaced that with a link to a repository of its own.
+ */
+async function worktreeGitDirectory(repositoryRoot: string, root: string): Promise<string> {
+  const common = resolve(repositoryRoot, await gitOutput(repositoryRoot, ["rev-parse", "--git-common-dir"]));
+  const real = async (path: string) => realpath(path).catch(() => path);
+  const wanted = await real(root);
+  const names = await readdir(join(common, "worktrees")).catch(() => [] as string[]);
+  for (const name of names) {
+    const named = (await readFile(join(common, "worktrees", name, "gitdir"), "utf8").catch(() => "")).trim();
+    if (named !== "" && (await real(dirname(named))) === wanted) return join(common, "worktrees", name);
+  }
+  throw new WorkspaceError({ message: `git has no worktree registered at ${root}` });
+}
+
 /** Makes (or takes over) the worktree called `name` and returns its operations. */
 export async function openWorktree(context: WorktreeContext, name: string): Promise<Worktree> {
   const { hot, repositoryRoot, prefix, tag, identity } = context;
@@ -66,7 +84,7 @@ export async function openWorktree(context: WorktreeContext, name: string): Prom
   }
   // A driver killed in the middle of a git command leaves its lock files behind; we hold the tag's lock, so
   // nobody else can be using them.
-  const gitDirectory = resolve(root, await gitOutput(root, ["rev-parse", "--git-dir"]));
+  const gitDirectory = await worktreeGitDirectory(repositoryRoot, root);
   await rm(join(gitDirectory, "index.lock"), { force: true });
   const gitLink = `gitdir: ${gitDirectory}\n`;
   const directory = prefix === "" ? root : join(root, prefix);
