@@ -42,7 +42,7 @@ describe("the sandbox setting on a machine without bubblewrap", () => {
     expect(result.stderr).toContain(
       'Configuration error: The research requires a sandbox (`sandbox: "required"`)',
     );
-    expect(result.stderr).toContain("`/nonexistent/bwrap` was not found");
+    expect(result.stderr).toContain("`/nonexistent/bwrap` does not exist");
     expect(result.stderr).toContain("apt-get install bubblewrap");
     expect(
       spawnSync("git", ["branch", "--list", "autoresearch/*"], { cwd: directory, encoding: "utf8" }).stdout,
@@ -60,7 +60,7 @@ describe("the sandbox setting on a machine without bubblewrap", () => {
     const output = result.stdout + result.stderr;
     expect(output.match(/runs UNSANDBOXED/g)).toHaveLength(1);
     const described = JSON.parse(readFileSync(join(directory, ".autoresearch/box/research.json"), "utf8"));
-    expect(described.sandbox).toMatch(/^unsandboxed: `\/nonexistent\/bwrap` was not found/);
+    expect(described.sandbox).toMatch(/^unsandboxed: `\/nonexistent\/bwrap` does not exist/);
     const report = spawnSync(process.execPath, [cli, "report", "box", "--format", "md"], {
       cwd: directory,
       encoding: "utf8",
@@ -68,7 +68,7 @@ describe("the sandbox setting on a machine without bubblewrap", () => {
     });
     expect(report.status, report.stderr).toBe(0);
     expect(readFileSync(join(directory, ".autoresearch/box/report.md"), "utf8")).toContain(
-      "| sandbox | unsandboxed: `/nonexistent/bwrap` was not found on PATH |",
+      "| sandbox | unsandboxed: `/nonexistent/bwrap` does not exist |",
     );
   });
 

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 
 /** Whether bubblewrap can confine commands on this machine, and if not, why. */
 export type BubblewrapSupport =
@@ -74,6 +74,8 @@ export function detectBubblewrap(program?: string): Promise<BubblewrapSupport> {
 /** The absolute path of `program` on PATH, so that later runs do not depend on the PATH they are given. */
 function locate(program: string): string | undefined {
   if (isAbsolute(program)) return program;
+  // `./bin/bwrap`: a path, relative to the working directory, not a name to look up.
+  if (program.includes("/")) return resolve(program);
   for (const folder of (process.env.PATH ?? "").split(delimiter)) {
     if (folder === "") continue;
     const candidate = join(folder, program);
@@ -94,7 +96,7 @@ async function probe(name: string): Promise<BubblewrapSupport> {
   const program = locate(name);
   if (program === undefined) return { available: false, reason: `\`${name}\` was not found on PATH` };
   const version = await run(program, ["--version"]);
-  if (version.code === "ENOENT") return { available: false, reason: `\`${program}\` was not found on PATH` };
+  if (version.code === "ENOENT") return { available: false, reason: `\`${program}\` does not exist` };
   if (version.code !== 0) {
     return { available: false, reason: `\`${program} --version\` failed: ${version.output || version.code}` };
   }

@@ -22,9 +22,8 @@ export async function startFrom(options: { directory: string; tag: string; from:
     const result = await git(
       directory,
       ["rev-parse", "--verify", "-q", `refs/heads/autoresearch/${name}^{commit}`],
-      {
-        allowExitCodes: [1, 128],
-      },
+      // 1: no such branch; anything else (not a repository) is git's own error, not a missing tag.
+      { allowExitCodes: [1] },
     );
     return result.exitCode === 0 ? result.stdout.trim() : undefined;
   };
