@@ -247,4 +247,46 @@ describe("failures are records", () => {
     expect(timedOut?.status).toBe("timeout");
     expect(gitSync(directory, "show", "autoresearch/failures:params.txt")).toBe("fixed");
   });
+
+  it("measures a repair of a repair with the idea and every fix, not the fixes alone", async () => {
+    const directory = createRepository({ "idea.txt": "0\n", "fix1.txt": "0\n", "fix2.txt": "0\n" });
+    const mutator = new MockMutator({
+      propose: (options) => {
+        if (options.repair?.attempt === 1) return { files: { "fix1.txt": "1\n" }, description: "first fix" };
+        if (options.repair?.attempt === 2) return { files: { "fix2.txt": "1\n" }, description: "second fix" };
+        return { files: { "idea.txt": "1\n" }, description: "the idea" };
+      },
+    });
+    const seen: string[] = [];
+    const runner = new MockRunner({
+      run: (options) => {
+        const read = (name: string) => readFileSync(join(options.directory, name), "utf8").trim();
+        const files = `${read("idea.txt")}${read("fix1.txt")}${read("fix2.txt")}`;
+        seen.push(files);
+        // The idea needs both fixes to run; its score is better than the baseline's only with the idea in it.
+        if (files === "000") return "score: 5\n";
+        if (files !== "111") return { output: "Traceback: not fixed yet\n", exitCode: 1 };
+        return "score: 1\n";
+      },
+    });
+    const summary = await runResearch({
+      directory,
+      tag: "repairs",
+      mutator,
+      runner,
+      objective: createMetricObjective({ metric: "score", direction: "minimize" }),
+      scope: { editable: ["*.txt"], protected: [] },
+      repairAttempts: 2,
+      stopWhen: isTrialCount(4),
+    });
+    expect(summary.records.map((record) => [record.kind, record.status])).toEqual([
+      ["baseline", "keep"],
+      ["proposal", "crash"],
+      ["repair", "crash"],
+      ["repair", "keep"],
+    ]);
+    // The baseline twice (is it deterministic?), then the idea, the idea with one fix, with both.
+    expect(seen).toEqual(["000", "000", "100", "110", "111"]);
+    expect(gitSync(directory, "show", "autoresearch/repairs:idea.txt")).toBe("1");
+  });
 });

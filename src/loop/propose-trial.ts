@@ -5,6 +5,7 @@ import { checkScope } from "../workspace/scope.js";
 import type { Worktree } from "../workspace/workspace.js";
 import { clearInFlight, type InFlightTrial, writeInFlight } from "./in-flight.js";
 import type { LoopContext } from "./loop-context.js";
+import { changeBase } from "./research-state.js";
 import { buildTrialRecord } from "./trial-record.js";
 
 /** A proposal that is ready to run: committed, inside its scope. */
@@ -182,7 +183,7 @@ export async function proposeTrial(
     type: "candidate",
     candidate: {
       trial,
-      base: repair === undefined ? parent : repair.trial.parent,
+      base: repair === undefined ? parent : changeBase(state.records, repair.trial),
       proposeMs,
       extra,
       ...(repair === undefined ? {} : { repairAttempt: repair.attempt }),

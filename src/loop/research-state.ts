@@ -64,6 +64,20 @@ export function lastKept(records: readonly TrialRecord[]): TrialRecord | undefin
   return undefined;
 }
 
+/**
+ * The incumbent a trial's change was made against. For a repair (whose parent is the crashed commit), that of the
+ * trial it repairs, through any chain of repairs: the change to apply or measure is the idea and all its fixes.
+ */
+export function changeBase(records: readonly TrialRecord[], trial: TrialRecord): string {
+  let current = trial;
+  for (let depth = 0; current.kind === "repair" && current.repairOf !== undefined && depth < 1000; depth++) {
+    const repaired = records.find((record) => record.id === current.repairOf);
+    if (repaired === undefined) break;
+    current = repaired;
+  }
+  return current.parent;
+}
+
 /** The measured baseline: the last one, when the branch was accepted as a new baseline (`acceptBranch`). */
 export function keptBaseline(records: readonly TrialRecord[]): TrialRecord | undefined {
   return records.findLast((record) => record.kind === "baseline" && record.status === "keep");

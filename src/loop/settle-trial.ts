@@ -150,7 +150,14 @@ export async function settleCandidate(
       ),
     );
     context.emit({ type: "trial-start", trial: id, kind: "rebase", parent: state.head });
-    return { trial: rebase, base: state.head, proposeMs: 0, extra: {} };
+    return {
+      trial: rebase,
+      base: state.head,
+      proposeMs: 0,
+      extra: {},
+      // A rebased repair still counts its attempts, so a crash on the new head asks for the next one.
+      ...(candidate.repairAttempt === undefined ? {} : { repairAttempt: candidate.repairAttempt }),
+    };
   });
 }
 

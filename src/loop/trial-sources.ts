@@ -6,6 +6,7 @@ import { evaluateCandidate } from "./evaluate-candidate.js";
 import { clearInFlight, type InFlightTrial, writeInFlight } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
 import { type Candidate, type ProposeOutcome, proposeTrial } from "./propose-trial.js";
+import { changeBase } from "./research-state.js";
 import { applyOntoHead, bringUpToDate, recordTrial, settleCandidate } from "./settle-trial.js";
 
 /** What the scheduler's tasks share: the trials waiting for a slot, and why the research should stop. */
@@ -99,7 +100,7 @@ export function retryCandidate(context: LoopContext, of: TrialRecord): Promise<C
     // The marker first: a driver killed from here on leaves a trial the next start records.
     await writeInFlight(context.workspace.stateDirectory, trial);
     const applied = await applyOntoHead(context, {
-      base: of.parent,
+      base: changeBase(state.records, of),
       commit: of.commit as string,
       id,
       description: of.description,
