@@ -7,6 +7,7 @@ import {
   createMetricObjective,
   defineMutator,
   formatStatusTable,
+  isTargetReached,
   isTrialCount,
   type ResearchEvent,
   readStatus,
@@ -214,6 +215,52 @@ describe("the scheduler over slots", () => {
       "ran 2",
       "ran 3",
     ]);
+  });
+
+  it("runs no candidate proposed ahead once a stop condition is met: it is recorded as not run", async () => {
+    const directory = repository({ "sleep.txt": "300\n" });
+    const ran: number[] = [];
+    const summary = await runResearch({
+      directory,
+      tag: "stopahead",
+      proposeAhead: 1,
+      objective: objective(),
+      runner: runner(),
+      mutator: scripted({}, (trial) => ({ "a.txt": `${trial * 10}\n` })),
+      scope,
+      stopWhen: isTargetReached(10),
+      onEvent: (event) => {
+        if (event.type === "run-start") ran.push(event.trial);
+      },
+    });
+    expect(summary.stopReason).toBe("target-reached");
+    expect([...new Set(ran)]).toEqual([0, 1]);
+    expect(summary.records.at(-1)?.status).toBe("interrupted");
+    expect(summary.records.at(-1)?.reason).toContain("not run: the research stopped (target-reached)");
+  });
+
+  it("keeps both slots running when only one proposal may be made at a time", async () => {
+    const directory = repository({ "sleep.txt": "1500\n" });
+    const starts: number[] = [];
+    const summary = await runResearch({
+      directory,
+      tag: "oneproposal",
+      slots: 2,
+      maxConcurrentProposals: 1,
+      objective: objective(),
+      runner: runner(),
+      // Trial 2 makes things worse: discarded, with no measurement again on top of trial 1.
+      mutator: scripted({ 1: { "a.txt": "1\n" }, 2: { "b.txt": "-5\n" } }),
+      scope,
+      stopWhen: isTrialCount(3),
+      onEvent: (event) => {
+        if (event.type === "run-start" && event.trial > 0) starts.push(Date.now());
+      },
+    });
+    expect(summary.records.map((record) => record.id)).toEqual([0, 1, 2]);
+    // Trial 2 starts while trial 1 runs (1.5 s), not after it.
+    expect(starts).toHaveLength(2);
+    expect((starts[1] as number) - (starts[0] as number)).toBeLessThan(1200);
   });
 });
 

@@ -55,6 +55,14 @@ export async function schedule(
   const maxProposals = research.maxConcurrentProposals ?? options.slots.length + research.proposeAhead;
   let failure: { error: unknown } | undefined;
 
+  // Wakes the loop between tasks' ends: a proposal that finishes frees a place under `maxConcurrentProposals`
+  // while its slot goes on to run it.
+  let wake = () => {};
+  const woken = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+
   const spawn = (task: () => Promise<void>) => {
     const running: Promise<void> = task()
       .catch((error: unknown) => {
@@ -72,7 +80,10 @@ export async function schedule(
         while (candidate === undefined && pipeline.retries.length > 0) {
           candidate = await retryCandidate(context, pipeline.retries.shift() as TrialRecord);
         }
-        candidate ??= await proposeCandidate(context, pipeline, slot.worktree, slot.index);
+        if (candidate === undefined) {
+          candidate = await proposeCandidate(context, pipeline, slot.worktree, slot.index);
+          wake();
+        }
         if (candidate !== undefined) await runCandidate(context, pipeline, slot, candidate);
       } finally {
         free.push(slot);
@@ -91,22 +102,32 @@ export async function schedule(
       }
     });
 
+  /**
+   * The stop conditions, read again before anything starts. `trial-count` is read again even once met: it counts
+   * trials in flight, and one of them may end without a record (a change that no longer applies).
+   */
+  const refreshStop = () => {
+    if (pipeline.stop === undefined || pipeline.stop === "trial-count") pipeline.stop = checkStop(context);
+  };
   /** Ready candidates run while the research goes on; `trial-count` counted them already. */
   const mayRunReady = () => pipeline.stop === undefined || pipeline.stop === "trial-count";
   const mayStartNew = () => {
-    if (pipeline.stop === undefined) pipeline.stop = checkStop(context);
+    refreshStop();
     return pipeline.stop === undefined && !pipeline.exhausted && failure === undefined;
   };
 
   for (;;) {
     if (context.abortSignal.aborted) pipeline.stop = "aborted";
+    refreshStop();
     while (free.length > 0 && failure === undefined) {
       if (pipeline.ready.length > 0 && mayRunReady()) occupy(free.shift() as Slot);
       else if (mayStartNew() && pipeline.proposing < maxProposals) occupy(free.shift() as Slot);
       else break;
     }
+    // Interrupted trials of an earlier session go first: nothing new is proposed ahead while they wait.
     while (
       lanes.length > 0 &&
+      pipeline.retries.length === 0 &&
       pipeline.ready.length + pipeline.proposingAhead < research.proposeAhead &&
       pipeline.proposing < maxProposals &&
       mayStartNew()
@@ -114,11 +135,16 @@ export async function schedule(
       proposeAhead(lanes.shift() as Worktree);
     }
     if (tasks.size === 0) break;
-    await Promise.race(tasks);
+    await Promise.race([...tasks, woken()]);
   }
 
-  await recordUnrun(context, pipeline.ready.splice(0), pipeline.stop);
-  if (failure !== undefined) throw failure.error;
+  // The first failure is the one to report, also when recording the unrun ones fails after it.
+  const unrun = await recordUnrun(context, pipeline.ready.splice(0), pipeline.stop).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  const first = failure ?? unrun;
+  if (first !== undefined) throw first.error;
   return pipeline.stop ?? (pipeline.exhausted ? "exhausted" : undefined);
 }
 

@@ -3,11 +3,12 @@ import type { RepairRequest } from "../spec/mutator.js";
 import type { TrialRecord } from "../spec/records.js";
 import type { Worktree } from "../workspace/workspace.js";
 import { evaluateCandidate } from "./evaluate-candidate.js";
-import { clearInFlight, type InFlightTrial, writeInFlight } from "./in-flight.js";
+import { type InFlightTrial, writeInFlight } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
 import { type Candidate, type ProposeOutcome, proposeTrial } from "./propose-trial.js";
 import { changeBase } from "./research-state.js";
 import { applyOntoHead, bringUpToDate, recordTrial, settleCandidate } from "./settle-trial.js";
+import { buildTrialRecord } from "./trial-record.js";
 
 /** What the scheduler's tasks share: the trials waiting for a slot, and why the research should stop. */
 export interface Pipeline {
@@ -78,7 +79,8 @@ export async function proposeCandidate(
 
 /**
  * An interrupted trial of an earlier session, its change applied onto the head as a trial of its own; a change
- * that no longer applies is left alone. Its number is reserved at once, so stop conditions count it.
+ * that no longer applies is recorded as a discarded rebase of it. Its number is reserved at once, so stop
+ * conditions count it.
  */
 export function retryCandidate(context: LoopContext, of: TrialRecord): Promise<Candidate | undefined> {
   const { state } = context;
@@ -106,9 +108,20 @@ export function retryCandidate(context: LoopContext, of: TrialRecord): Promise<C
       description: of.description,
     });
     if (applied.type === "conflict") {
-      state.inFlight.delete(id);
-      await clearInFlight(context.workspace.stateDirectory, id);
-      state.releaseId(id);
+      // Recorded, as a rebase of the interrupted trial, so no later start tries it again.
+      trial.parent = state.head;
+      await recordTrial(
+        context,
+        buildTrialRecord({
+          tag: state.tag,
+          trial,
+          status: "discard",
+          reason: `not retried: its change conflicts with what was kept since (${applied.files.join(", ") || "no file named"})`,
+          proposeMs: 0,
+          now: context.now(),
+          extra: {},
+        }),
+      );
       return undefined;
     }
     trial.parent = state.head;
