@@ -262,6 +262,45 @@ describe("the scheduler over slots", () => {
     expect(starts).toHaveLength(2);
     expect((starts[1] as number) - (starts[0] as number)).toBeLessThan(1200);
   });
+
+  it("records an interrupted trial whose change no longer applies on resume, and does not try it again", async () => {
+    const directory = repository({ "sleep.txt": "20\n" });
+    const controller = new AbortController();
+    const first = await runResearch({
+      directory,
+      tag: "retry",
+      slots: 2,
+      objective: objective(),
+      runner: runner(),
+      // Trial 1 runs long; trial 2 changes the same line and is kept meanwhile; the research stops then.
+      mutator: scripted({ 1: { "a.txt": "1\n", "sleep.txt": "20000\n" }, 2: { "a.txt": "2\n" } }),
+      scope,
+      abortSignal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "trial-end" && event.record.id === 2 && event.record.status === "keep")
+          controller.abort();
+      },
+    });
+    expect(first.records.find((record) => record.id === 1)?.status).toBe("interrupted");
+    const resume = () =>
+      runResearch({
+        directory,
+        tag: "retry",
+        objective: objective(),
+        runner: runner(),
+        mutator: scripted({}),
+        scope,
+      });
+    const second = await resume();
+    const retried = second.records.filter((record) => record.rebaseOf === 1);
+    expect(retried).toHaveLength(1);
+    expect(retried[0]?.status).toBe("discard");
+    expect(retried[0]?.reason).toContain("not retried: its change conflicts");
+    expect(retried[0]?.reason).toContain("a.txt");
+    const third = await resume();
+    expect(third.records.filter((record) => record.rebaseOf === 1)).toHaveLength(1);
+    expect(third.records).toHaveLength(second.records.length);
+  });
 });
 
 /** Prints a learning curve: `step i val_loss v` with v = start - slope * i, then the final value. */
