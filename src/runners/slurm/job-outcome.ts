@@ -19,6 +19,11 @@ export interface JobOutcome {
     Pick<RunResult, "job" | "failure">;
   /** One line for the log: how the job ended and how long it waited. */
   note: string;
+  /**
+   * The job may still run: nobody saw it end and the cancel failed (the controller did not answer). It stays
+   * among the jobs cancelled when the driver exits.
+   */
+  mayStillRun: boolean;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -32,9 +37,11 @@ export async function jobOutcome(options: JobOutcomeOptions): Promise<JobOutcome
   const { jobId, watched } = options;
   const record = await options.commands.jobRecord(jobId);
   const lost = record !== undefined && isFinalState(record.state) ? undefined : watched.lost;
-  if (watched.final === undefined && record !== undefined && !isFinalState(record.state)) {
-    // Not finished as far as anyone knows, and no longer watched: it must not run on unseen.
-    await options.commands.cancel([jobId]);
+  let mayStillRun = false;
+  if (watched.final === undefined && (record === undefined || !isFinalState(record.state))) {
+    // Not finished as far as anyone knows (also when the controller no longer answers), and no longer watched:
+    // it must not run on unseen.
+    mayStillRun = !(await options.commands.cancel([jobId])).ok;
   }
 
   // Timings from the watch where it saw the start; else from the scheduler's clock (whole seconds).
@@ -87,6 +94,7 @@ export async function jobOutcome(options: JobOutcomeOptions): Promise<JobOutcome
   const ended = fields.failure?.reason ?? `ended ${baseState(state)}`;
   return {
     fields,
-    note: `[autoresearch: Slurm job ${jobId} ${ended}; it waited ${seconds(fields.queuedMs ?? 0)} in the queue]`,
+    note: `[autoresearch: Slurm job ${jobId} ${ended}; it waited ${seconds(fields.queuedMs ?? 0)} in the queue${mayStillRun ? "; the cancel failed: it is cancelled again when the research exits" : ""}]`,
+    mayStillRun,
   };
 }

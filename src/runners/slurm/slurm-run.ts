@@ -1,32 +1,18 @@
 import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { wrapCommand } from "../../sandbox/wrap-command.js";
+import { collectSecrets } from "../../secrets/secret-values.js";
 import type { RunResult } from "../../spec/records.js";
 import type { RunOptions } from "../../spec/runner.js";
-import type { SandboxPolicy } from "../../spec/sandbox.js";
 import { createOutputCapture } from "../output-capture.js";
 import { followFile } from "./follow-file.js";
 import { jobName } from "./job-name.js";
 import { jobOutcome } from "./job-outcome.js";
 import type { JobPoller } from "./job-poller.js";
 import { buildJobScript, type CommandWrapper } from "./job-script.js";
-
-/**
- * Runs the job's command inside the research's sandbox policy (bubblewrap, when the research found it, must be on
- * the compute node too), with the policy's environment only: the job's own, passed on by `sbatch`, is cleared.
- */
-function sandboxWrapper(policy: SandboxPolicy): CommandWrapper {
-  return (argv, context) => {
-    const [file = "", ...args] = argv;
-    const wrapped = wrapCommand(policy, { file, args, cwd: context.directory, env: { ...context.env } });
-    const environment = Object.entries(wrapped.env).map(([name, value]) => `${name}=${value}`);
-    return ["env", "-i", ...environment, wrapped.file, ...wrapped.args];
-  };
-}
-
 import { watchJob } from "./job-watch.js";
 import { registerLiveJob, releaseLiveJob } from "./live-jobs.js";
+import { sandboxWrapper } from "./node-sandbox.js";
 import type { SlurmCommands } from "./slurm-commands.js";
 import type { NormalizedSlurmRunnerOptions } from "./slurm-runner-options.js";
 
@@ -60,10 +46,13 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
   let callbackError: { error: unknown } | undefined;
   let stopForCallback = () => {};
   const onLine = runOptions.onLine;
+  const env = { ...options.env, ...runOptions.env };
   const capture = createOutputCapture({
     logFile,
     maxLogBytes: options.maxLogBytes,
     sources: 1,
+    // The research's secrets and the credentials of the job's environment, which sbatch takes from the driver's.
+    secrets: collectSecrets(runOptions.secrets ?? [], { ...process.env, ...env }),
     ...(onLine === undefined
       ? {}
       : {
@@ -94,7 +83,6 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
     return result({ interrupted: true });
   }
 
-  const env = { ...options.env, ...runOptions.env };
   const name = jobName(env.AUTORESEARCH_TAG ?? "research", runOptions.trial, env.AUTORESEARCH_SAMPLE ?? "0");
   const outputFile = jobOutputFile(logFile);
   await rm(outputFile, { force: true });
@@ -186,7 +174,7 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
     },
     output: { seen: follower.seen, file: outputFile },
   });
-  releaseLiveJob(jobId);
+  if (!outcome.mayStillRun) releaseLiveJob(jobId);
   capture.note(outcome.note);
   const runResult = await result(outcome.fields);
   if (callbackError !== undefined) throw callbackError.error;
