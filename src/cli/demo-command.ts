@@ -11,7 +11,7 @@ import { git } from "../workspace/git.js";
 import type { CliIo, ParsedArguments } from "./main.js";
 import { positiveInteger } from "./main.js";
 import { cliCommand, packageRoot, shellQuote } from "./package-root.js";
-import { exitCodeOf, researchWithSignals, withInterrupts } from "./run-command.js";
+import { exitCodeOf, researchWithSignals, runnerTimeoutMs, withInterrupts } from "./run-command.js";
 
 const identity = {
   GIT_AUTHOR_NAME: "autoresearch demo",
@@ -84,9 +84,7 @@ export async function demoCommand(path: string | undefined, values: ParsedArgume
       io,
       json,
       interrupts,
-      typeof loaded.config.runner === "object" && "timeoutMs" in loaded.config.runner
-        ? (loaded.config.runner.timeoutMs as number | undefined)
-        : undefined,
+      runnerTimeoutMs(loaded.config.runner),
     );
     if (!json) {
       const shown = shellQuote(relative(process.cwd(), directory) || ".");

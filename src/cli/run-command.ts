@@ -81,9 +81,22 @@ export async function runCommand(path: string | undefined, values: ParsedArgumen
       await startFrom({ directory: loaded.directory, tag: config.tag, from: values.from });
     }
     if (interrupts.stopped) return 130;
-    const timeoutMs =
-      typeof config.runner === "object" && "timeoutMs" in config.runner ? config.runner.timeoutMs : undefined;
-    const summary = await researchWithSignals(options, io, json, interrupts, timeoutMs as number | undefined);
+    const summary = await researchWithSignals(options, io, json, interrupts, runnerTimeoutMs(config.runner));
     return exitCodeOf(summary, io);
   });
+}
+
+/**
+ * The run timeout a config's runner declares, for the live progress bar: a command runner's own, or that of a
+ * `{ slurm }` or `{ promptfoo }` runner; none for a runner object.
+ */
+export function runnerTimeoutMs(runner: unknown): number | undefined {
+  if (typeof runner !== "object" || runner === null) return undefined;
+  const declared = runner as {
+    timeoutMs?: unknown;
+    slurm?: { timeoutMs?: unknown };
+    promptfoo?: { timeoutMs?: unknown };
+  };
+  const value = declared.timeoutMs ?? declared.slurm?.timeoutMs ?? declared.promptfoo?.timeoutMs;
+  return typeof value === "number" ? value : undefined;
 }

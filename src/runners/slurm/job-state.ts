@@ -26,7 +26,10 @@ const waitingStates = new Set([
   "RESV_DEL_HOLD",
 ]);
 
-/** Normalizes a state as Slurm prints it (`CANCELLED by 1000`, `OUT_OF_ME+` in narrow columns). */
+/**
+ * Normalizes a state as Slurm prints it: `CANCELLED by 1000` is `CANCELLED`. (States cut short in narrow columns,
+ * `OUT_OF_ME+`, never reach here: the runner asks for parsable output.)
+ */
 export function baseState(state: string): string {
   return state.trim().split(/\s+/)[0]?.toUpperCase() ?? "";
 }

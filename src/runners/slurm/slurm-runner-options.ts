@@ -75,7 +75,9 @@ export const slurmRunnerOptionsSchema = z.strictObject({
     .default(64 * 1024 * 1024),
   sbatch: sbatchOptionsSchema.prefault({}),
   /** How often the scheduler is asked about the research's jobs (one `squeue` for all of them). */
-  pollIntervalMs: z.number().int().min(50).max(600_000).default(1000),
+  // At most two minutes: Slurm forgets a finished job after MinJobAge (300 s by default), and one ended and
+  // forgotten between two polls could only be recorded as lost where there is no accounting.
+  pollIntervalMs: z.number().int().min(50).max(120_000).default(1000),
   /** Where `sbatch`, `squeue`, `scontrol`, `scancel` and `sacct` are; by default they are looked up on PATH. */
   binDirectory: z.string().min(1).optional(),
   /** How long the preflight's check job may wait in the queue and run before the check gives up. */
