@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
-import { ConfigurationError, createSlurmRunner } from "../src/index.js";
+import { ConfigurationError, createSlurmRunner, type TrialRecord } from "../src/index.js";
+import { createTrialRecord } from "../src/testing/index.js";
 import { describeWithSlurm } from "./helpers/slurm.js";
 
 const signal = () => new AbortController().signal;
@@ -29,6 +30,22 @@ describeWithSlurm("the Slurm runner's preflight", () => {
     ]);
     // The probe cleaned up after itself.
     expect(readdirSync(directory)).toEqual([]);
+  });
+
+  it("submits no test job for a research one of whose jobs completed already", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "autoresearch-slurm-preflight-"));
+    const runner = createSlurmRunner({ command: "true", pollIntervalMs: 200 });
+    const baseline = createTrialRecord({ id: 0 });
+    const history = [
+      { ...baseline, run: { ...baseline.run, job: { id: "77", state: "COMPLETED", nodes: "gpu07" } } },
+    ] as TrialRecord[];
+    const result = await runner.preflight({ directory, abortSignal: signal(), history });
+    // The job's record is the proof; no test job "is visible from the compute node" line.
+    expect(result.passed).toEqual([
+      expect.stringMatching(/^sbatch found/),
+      "the Slurm controller answers",
+      "job 77 of trial 0 completed on gpu07: the compute nodes see the research's folder",
+    ]);
   });
 
   it("says where to look when sbatch is not there", async () => {

@@ -23,12 +23,13 @@ const sharedFileSystemAdvice =
 
 /**
  * Checks that Slurm jobs can be run from here: `sbatch` is found, the controller answers, and a tiny job on a
- * compute node sees the directory the experiments run in, with what the driver just wrote into it.
+ * compute node sees the directory the experiments run in, with what the driver just wrote into it. A research
+ * resumed after one of its jobs completed skips the job: it would only wait in the queue to prove it again.
  * Rejects with a ConfigurationError (Slurm not usable) or a WorkspaceError (directory not shared).
  */
 export async function preflightSlurm(
   context: SlurmPreflightContext,
-  options: Pick<PreflightOptions, "directory" | "abortSignal">,
+  options: Pick<PreflightOptions, "directory" | "abortSignal"> & Partial<Pick<PreflightOptions, "history">>,
 ): Promise<Required<PreflightResult>> {
   const { commands } = context;
   const passed: string[] = [];
@@ -46,6 +47,16 @@ export async function preflightSlurm(
     });
   }
   passed.push("the Slurm controller answers");
+
+  // A resumed research whose jobs completed already has its proof: no probe job waits in the queue again.
+  const completed = (options.history ?? []).findLast((record) => record.run?.job?.state === "COMPLETED");
+  if (completed?.run?.job !== undefined) {
+    const { id, nodes } = completed.run.job;
+    passed.push(
+      `job ${id} of trial ${completed.id} completed${nodes === undefined ? "" : ` on ${nodes}`}: the compute nodes see the research's folder`,
+    );
+    return { passed, warnings };
+  }
 
   const directory = resolve(options.directory);
   const probe = join(directory, `.autoresearch-preflight-${randomUUID()}`);

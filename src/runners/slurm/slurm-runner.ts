@@ -22,7 +22,9 @@ import {
  */
 export function createSlurmRunner(options: SlurmRunnerOptions): Omit<Runner, "preflight"> & {
   recover: NonNullable<Runner["recover"]>;
-  preflight(options: Pick<PreflightOptions, "directory" | "abortSignal">): Promise<Required<PreflightResult>>;
+  preflight(
+    options: Pick<PreflightOptions, "directory" | "abortSignal"> & Partial<Pick<PreflightOptions, "history">>,
+  ): Promise<Required<PreflightResult>>;
 } {
   const normalized = normalizeSlurmRunnerOptions(options);
   const commands = createSlurmCommands({ binDirectory: normalized.binDirectory });
