@@ -1,6 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import {
   createCaseFileObjective,
@@ -157,5 +159,30 @@ describe("ablation of what was kept", () => {
     expect(readFileSync(join(directory, ".autoresearch", "ablate", "ablation.json"), "utf8")).toContain(
       '"removable"',
     );
+
+    // Ctrl-C during a run: the run is stopped, the ablation's worktree removed, exit 130.
+    writeFileSync(
+      join(directory, "autoresearch.config.ts"),
+      readFileSync(join(directory, "autoresearch.config.ts"), "utf8").replace(
+        'command: "node suite.cjs"',
+        'command: "echo started > ../../started.txt; sleep 60"',
+      ),
+    );
+    const started = join(directory, ".autoresearch", "ablate", "started.txt");
+    const interrupted = spawn(process.execPath, [resolve("dist/cli.js"), "ablate", "--repeats", "1"], {
+      cwd: directory,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    interrupted.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    for (let waited = 0; !existsSync(started) && waited < 30_000; waited += 100) await sleep(100);
+    expect(existsSync(started), stderr).toBe(true);
+    interrupted.kill("SIGINT");
+    const [code] = (await once(interrupted, "exit")) as [number | null];
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain("SIGINT: stopping; stopping the runs in flight");
+    expect(existsSync(join(directory, ".autoresearch", "ablate", "worktrees", "ablate"))).toBe(false);
   });
 });

@@ -17,16 +17,18 @@ export interface Interrupts {
  * what it leaves (the lock, the in-flight marker, temporary files) the next start cleans or takes over.
  * A closed standard output (`… | head`) stops the research the same way instead of crashing it.
  */
-export function handleInterrupts(io: CliIo, json: boolean): Interrupts {
+export function handleInterrupts(
+  io: CliIo,
+  json: boolean,
+  stopping = "recording the current trial as interrupted",
+): Interrupts {
   const controller = new AbortController();
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     count++;
     if (count > 1) process.exit(130);
     if (!json) {
-      io.stderr.write(
-        `\n${signal}: stopping; recording the current trial as interrupted (Ctrl-C again to quit now)…\n`,
-      );
+      io.stderr.write(`\n${signal}: stopping; ${stopping} (Ctrl-C again to quit now)…\n`);
     }
     controller.abort(new Error(`stopped by ${signal}`));
   };

@@ -50,8 +50,9 @@ export async function withInterrupts(
   io: CliIo,
   json: boolean,
   command: (interrupts: Interrupts) => Promise<number>,
+  stopping?: string,
 ): Promise<number> {
-  const interrupts = handleInterrupts(io, json);
+  const interrupts = handleInterrupts(io, json, stopping);
   try {
     const code = await command(interrupts);
     return interrupts.stopped && code !== 0 ? 130 : code;
