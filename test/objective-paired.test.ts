@@ -195,3 +195,37 @@ describe("the paired per-case rule", () => {
     expect(comparison.delta).toBeCloseTo(-0.8, 12);
   });
 });
+
+describe("the paired rule and a metric that is not the cases' mean", () => {
+  it("compares a cost by its averages, so breaking cases to save money is not read as an improvement", () => {
+    const cheap = createCaseFileObjective({
+      file: "cases.jsonl",
+      metric: "cost.total",
+      direction: "minimize",
+    });
+    const incumbent: CaseScores = {};
+    const candidate: CaseScores = {};
+    for (let index = 0; index < 10; index++) {
+      incumbent[`c${index}`] = [1];
+      // The candidate fails 8 cases that passed, and costs a little more.
+      candidate[`c${index}`] = [index < 8 ? 0 : 1];
+    }
+    const comparison = cheap.compare({
+      candidate: [1.2],
+      incumbent: [1.0],
+      candidateCases: candidate,
+      incumbentCases: incumbent,
+    });
+    expect(comparison.better).toBe(false);
+    expect(comparison.reason).toContain(
+      "`cost.total` is not the mean of the per-case values; compared the averages",
+    );
+    const cheaper = cheap.compare({
+      candidate: [0.5],
+      incumbent: [1.0],
+      candidateCases: candidate,
+      incumbentCases: incumbent,
+    });
+    expect(cheaper.better).toBe(true);
+  });
+});

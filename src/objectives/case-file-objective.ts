@@ -28,6 +28,8 @@ export function createCaseFileObjective(options: CaseFileObjectiveOptions): Obje
     {
       name: "case-file",
       metric,
+      // `score` is the mean of the case values (the pass rate for pass/fail lines).
+      caseMetrics: ["score", "pass_rate"],
       source: file,
       measuredExitCodes: [],
       read: (directory) => readCaseFile(resolve(directory, file)),

@@ -52,6 +52,12 @@ export interface CaseObjectiveDefinition {
   source: string;
   measuredExitCodes: readonly number[];
   read(directory: string): Promise<CaseReadout>;
+  /**
+   * The metrics that are the mean of the per-case values (a pass rate, a mean score): only for those do the
+   * paired per-case tests decide the same thing the metric measures. Any other metric (a cost, a
+   * latency, another scorer's) is compared by its averages, with a note saying so.
+   */
+  caseMetrics: readonly string[];
 }
 
 function describeError(error: unknown): string {
@@ -79,6 +85,10 @@ function listNames(metrics: Record<string, number>): string {
 export function buildCaseObjective(definition: CaseObjectiveDefinition, options: CommonOptions): Objective {
   const { direction, constraints, minImprovement, decision, passK } = options;
   const { metric } = definition;
+  // The per-case tests decide on the per-case values (in the objective's direction): only a metric that is their
+  // mean is decided by them.
+  const pairsCases =
+    definition.caseMetrics.includes(metric) || (passK !== undefined && metric === `pass^${passK}`);
   return {
     name: definition.name,
     metric,
@@ -128,6 +138,14 @@ export function buildCaseObjective(definition: CaseObjectiveDefinition, options:
       if (decision.rule === "welch")
         return compareByWelch(candidate, incumbent, { ...rule, alpha: decision.alpha });
       if (decision.rule === "threshold") return compareByThreshold(candidate, incumbent, rule);
+      if (!pairsCases) {
+        return compareByThreshold(
+          candidate,
+          incumbent,
+          rule,
+          ` (paired rule: \`${metric}\` is not the mean of the per-case values; compared the averages)`,
+        );
+      }
       if (candidateCases === undefined || incumbentCases === undefined) {
         return compareByThreshold(
           candidate,

@@ -39,6 +39,13 @@ export function createInspectObjective(options: InspectObjectiveOptions = {}): O
       metric,
       source: `the Inspect log ${where}`,
       measuredExitCodes: [],
+      // The chosen scorer's mean over samples. `<scorer>.accuracy` is decided case by case when `scorer` names
+      // it; without, the cases are the first scorer's, which may be another.
+      caseMetrics: [
+        "accuracy",
+        "mean",
+        ...(scorer === undefined ? [] : [`${scorer}.accuracy`, `${scorer}.mean`]),
+      ],
       read: async (directory) =>
         readInspectLog(
           file === undefined

@@ -33,6 +33,7 @@ export function createPromptfooObjective(options: PromptfooObjectiveOptions = {}
       metric: metric ?? (caseValue === "pass" ? "pass_rate" : "score"),
       source: `promptfoo's ${file}`,
       measuredExitCodes: [100],
+      caseMetrics: caseValue === "pass" ? ["pass_rate", "passes"] : ["score"],
       read: (directory) => readPromptfooResults(resolve(directory, file), caseValue),
     },
     common,
