@@ -126,6 +126,27 @@ describe("the Inspect objective", () => {
     expect(judge.metrics.unscored).toBe(1);
   });
 
+  it("counts a sample whose solver raised as a failed case, not as one left out", async () => {
+    const log = {
+      eval: { task: "ticket-routing" },
+      status: "success",
+      results: {
+        total_samples: 3,
+        completed_samples: 2,
+        scores: [{ name: "match", scorer: "match", metrics: { accuracy: { name: "accuracy", value: 1 } } }],
+      },
+      samples: [
+        { id: 1, epoch: 1, scores: { match: { value: "C" } } },
+        { id: 2, epoch: 1, scores: { match: { value: "C" } } },
+        { id: 3, epoch: 1, error: { message: "RuntimeError: the tool crashed", traceback: "…" } },
+      ],
+    };
+    await writeFile(join(directory, "log.json"), JSON.stringify(log));
+    const measurement = await measure(createInspectObjective({ file: "log.json" }));
+    expect(measurement.cases).toEqual({ "1": [1], "2": [1], "3": [0] });
+    expect(measurement.metrics).toMatchObject({ errors: 1, unscored: 0 });
+  });
+
   it("picks the newest log of a log directory and falls back to the epoch reductions without samples", async () => {
     await import("node:fs/promises").then(({ mkdir }) => mkdir(join(directory, "logs")));
     const older = join(directory, "logs", "2026-11-29T08-00-00+00-00_ticket-routing_old.json");

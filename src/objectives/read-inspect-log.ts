@@ -116,13 +116,20 @@ export async function readInspectLog(file: string, scorer: string | undefined): 
   const cases = createCaseCollector();
   const latencies: number[] = [];
   let unscored = 0;
+  let erroredSamples = 0;
   if (Array.isArray(data.samples)) {
     for (const sample of data.samples.filter(isRecord)) {
       const value = isRecord(sample.scores)
         ? inspectValueToNumber(sampleValue(sample.scores, chosen))
         : undefined;
-      if (value === undefined) unscored++;
-      else cases.add(String(sample.id), value);
+      // A sample whose solver raised (allowed by `--fail-on-error`) has no score: it failed, and a change that
+      // makes samples raise must count as breaking them, not drop them from the comparison.
+      const errored = sample.error !== undefined && sample.error !== null && sample.error !== "";
+      if (value !== undefined) cases.add(String(sample.id), value);
+      else if (errored) {
+        cases.add(String(sample.id), 0);
+        erroredSamples++;
+      } else unscored++;
       const time = finiteNumber(sample.total_time);
       if (time !== undefined) latencies.push(time * 1000);
     }
@@ -138,6 +145,7 @@ export async function readInspectLog(file: string, scorer: string | undefined): 
   }
   metrics.cases = cases.size;
   metrics.unscored = unscored;
+  metrics.errors = erroredSamples;
   addSummaries(metrics, "latency_ms", latencies);
 
   const usage = isRecord(data.stats) && isRecord(data.stats.model_usage) ? data.stats.model_usage : {};
