@@ -118,6 +118,14 @@ function toMeasurement(variant: Variant): AblationMeasurement {
   };
 }
 
+/** The noise floor from repeated runs of the same code (their standard deviation), when there are two or more. */
+function noiseOf(samples: readonly number[]): { noiseFloor?: number; noiseRuns?: number } {
+  if (samples.length < 2) return {};
+  const mean = samples.reduce((sum, value) => sum + value, 0) / samples.length;
+  const variance = samples.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (samples.length - 1);
+  return { noiseFloor: Math.sqrt(variance), noiseRuns: samples.length };
+}
+
 /**
  * Re-measures the best of a research with each kept change undone (`git revert` of its commit onto the best,
  * in a worktree of its own), `repeats` times each, interleaved with runs of the best itself. Reports what each
@@ -203,6 +211,10 @@ export async function runAblation(options: AblateOptions): Promise<AblationResul
           ? objective.compare({
               candidate: bestMeasurement.samples,
               incumbent: without.samples,
+              // The best's repeated runs are the noise of unchanged code, and both sides' runs are fresh and
+              // interleaved: what the noise rule's confirmation test needs.
+              ...noiseOf(bestMeasurement.samples),
+              confirmation: { candidate: bestMeasurement.samples, incumbent: without.samples },
               ...(bestMeasurement.cases === undefined || without.cases === undefined
                 ? {}
                 : { candidateCases: bestMeasurement.cases, incumbentCases: without.cases }),

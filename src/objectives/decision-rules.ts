@@ -197,7 +197,7 @@ function sumOfSquares(values: readonly number[]): number {
  *   p < `alpha`, and the improvement is at least `minImprovement`. The screening run is left out of the test, so
  *   being selected by the screen cannot bias it.
  *
- * Without a noise floor (the baseline ran once) it is the threshold rule, and says so.
+ * Without a noise floor (the baseline ran once) it is the threshold rule, and is recorded as that rule.
  */
 export function compareByNoise(
   candidate: readonly number[],
