@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -300,6 +300,53 @@ describe("the scheduler over slots", () => {
     const third = await resume();
     expect(third.records.filter((record) => record.rebaseOf === 1)).toHaveLength(1);
     expect(third.records).toHaveLength(second.records.length);
+  });
+
+  it("records no other keep once moving the branch failed, and the next start finishes that move", async () => {
+    // Trial 2 runs long and, as it ends, removes the lock that made trial 1's branch move fail.
+    const directory = repository({
+      "experiment.cjs": `${experiment}\nif (process.env.AUTORESEARCH_TRIAL === "2") setTimeout(() => require("node:fs").rmSync(require("node:path").resolve(process.env.AUTORESEARCH_ROOT, ".git/refs/heads/autoresearch/stuck.lock"), { force: true }), 1300);\n`,
+    });
+    const options = {
+      directory,
+      tag: "stuck",
+      slots: 2,
+      sandbox: false as const,
+      objective: objective(),
+      runner: runner(),
+      scope,
+    };
+    const edits = scripted({ 1: { "a.txt": "1\n" }, 2: { "b.txt": "1\n", "sleep.txt": "1500\n" } });
+    const failed = runResearch({
+      ...options,
+      // A lock git leaves behind: the branch cannot move while it is there.
+      mutator: defineMutator({
+        name: "locking",
+        async propose(proposeOptions) {
+          if (proposeOptions.trial === 1)
+            writeFileSync(join(directory, ".git/refs/heads/autoresearch/stuck.lock"), "");
+          return edits.propose(proposeOptions);
+        },
+      }),
+      stopWhen: isTrialCount(3),
+    });
+    await expect(failed).rejects.toThrow();
+    const ledger = readFileSync(join(directory, ".autoresearch/stuck/ledger.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { id: number; status: string });
+    // Trial 1's keep is recorded; trial 2, better than the head the driver still believed in, was not kept.
+    expect(ledger.map((record) => `${record.id}:${record.status}`)).toEqual(["0:keep", "1:keep"]);
+    const resumed = await runResearch({
+      ...options,
+      mutator: scripted({}),
+      slots: 1,
+      stopWhen: isTrialCount(4),
+    });
+    expect(gitSync(directory, "show", "autoresearch/stuck:a.txt")).toBe("1");
+    expect(resumed.records.filter((record) => record.status === "keep").map((record) => record.id)).toContain(
+      1,
+    );
   });
 });
 

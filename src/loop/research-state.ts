@@ -18,6 +18,11 @@ export interface LoopState {
   head: string;
   /** The last kept trial (or the baseline): the one whose commit is `head` once the loop is going. */
   incumbent: TrialRecord | undefined;
+  /**
+   * Set when a keep was recorded but moving the branch to it failed: `head` is then no longer what the ledger
+   * says, and no other keep may be recorded in this session (the next start finishes the move).
+   */
+  branchMoveFailed?: { trial: number; error: unknown };
   /** Trials reserved and not yet recorded, by id. */
   readonly inFlight: Map<number, InFlightTrial>;
   /** Proposals in a row that were invalid or failed. */

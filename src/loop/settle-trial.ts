@@ -21,10 +21,20 @@ export async function recordTrial(
       `internal error: trial ${unredacted.id} would be kept against ${(base ?? unredacted.parent).slice(0, 7)}, but the branch is at ${state.head.slice(0, 7)}`,
     );
   }
+  if (moves && state.branchMoveFailed !== undefined) {
+    throw new Error(
+      `trial ${unredacted.id} cannot be kept: moving the branch to trial ${state.branchMoveFailed.trial} failed, so the branch is not where the ledger says; the next start finishes that move`,
+    );
+  }
   const record = await state.append(unredacted);
   state.inFlight.delete(record.id);
   if (moves) {
-    await workspace.advance({ from: state.head, to: record.commit as string });
+    try {
+      await workspace.advance({ from: state.head, to: record.commit as string });
+    } catch (error) {
+      state.branchMoveFailed = { trial: record.id, error };
+      throw error;
+    }
     state.head = record.commit as string;
   }
   if (record.status === "keep") {
