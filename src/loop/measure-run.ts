@@ -22,7 +22,8 @@ export interface MeasureRunOptions {
   abortSignal: AbortSignal;
 }
 
-export interface RunOutcome {
+/** One run measured outside the research loop (a sealed test, an ablation). */
+export interface MeasuredRun {
   result: RunResult;
   measurement: Measurement;
   failure: RunFailure | undefined;
@@ -30,9 +31,10 @@ export interface RunOutcome {
   tampered: string[];
 }
 
-const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
+export const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
 
-function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
+/** The result of a run whose runner threw: a failed run, with the error as its output. */
+export function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
   const message = error instanceof Error ? error.message : String(error);
   return {
     exitCode: null,
@@ -50,7 +52,7 @@ function runnerFailure(error: unknown, logFile: string, durationMs: number): Run
  * measurement, and what went wrong if anything. A runner or an objective that throws gives a failed run, not an
  * exception; only an abort stops it early.
  */
-export async function measureRun(options: MeasureRunOptions): Promise<RunOutcome> {
+export async function measureRun(options: MeasureRunOptions): Promise<MeasuredRun> {
   const { runner, objective, directory, logFile, abortSignal } = options;
   const started = Date.now();
   let result: RunResult;

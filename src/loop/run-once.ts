@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import type { Objective } from "../spec/objective.js";
-import type { Curve, Measurement, RunResult } from "../spec/records.js";
+import type { Curve, RunResult } from "../spec/records.js";
 import type { Runner } from "../spec/runner.js";
 import type { SandboxPolicy } from "../spec/sandbox.js";
 import { classifyRun, isMeasuredExit } from "./classify-run.js";
 import type { InFlightTrial } from "./in-flight.js";
 import { noteRunStart, writeInFlightSync } from "./in-flight.js";
 import type { LoopContext, Slot } from "./loop-context.js";
+import { emptyMeasurement, runnerFailure } from "./measure-run.js";
 import { researchEnvironment } from "./preflight.js";
 import type { RunOutcome } from "./trial-record.js";
 
@@ -31,8 +32,6 @@ export interface RunOnceOptions {
   onProgress?: (point: { progress: number; value: number }) => string | undefined;
 }
 
-const emptyMeasurement: Measurement = { metrics: {}, value: undefined, violations: [] };
-
 /** The log's file name: each run of a trial keeps its own. */
 export function logName(trial: number, role: RunRole, sample: number): string {
   switch (role) {
@@ -46,19 +45,6 @@ export function logName(trial: number, role: RunRole, sample: number): string {
       // The first run is always <trial>.log, whether more follow (repeats, confirmation) or not.
       return sample === 0 ? `${trial}` : `${trial}-${sample}`;
   }
-}
-
-function runnerFailure(error: unknown, logFile: string, durationMs: number): RunResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    exitCode: null,
-    signal: null,
-    durationMs,
-    timedOut: false,
-    interrupted: false,
-    logFile,
-    outputTail: `runner failed: ${message}`,
-  };
 }
 
 /** What a runner gets of the research's guard: the sandbox policy of a run in this slot and the secrets. */

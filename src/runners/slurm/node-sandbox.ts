@@ -21,6 +21,7 @@ export function nodeEnvironmentFilter(allowlist: readonly string[]): string {
     `secret='${secret}'`,
     "keep=()",
     "while IFS= read -r -d '' entry; do",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion
     '  name="${entry%%=*}"',
     `  case "$name" in ${exact.length > 0 ? exact.join("|") : "''"}) keep+=("$entry"); continue ;; esac`,
     "  # A prefix never passes a credential-like name.",
@@ -28,6 +29,7 @@ export function nodeEnvironmentFilter(allowlist: readonly string[]): string {
     "  [ $looks_secret -eq 0 ] && continue",
     `  case "$name" in ${prefixes.length > 0 ? prefixes.join("|") : "''"}) keep+=("$entry") ;; esac`,
     "done < <(env -0)",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own array expansion
     'exec env -i "${keep[@]}" "$@"',
   ].join("\n");
 }
