@@ -202,6 +202,40 @@ describeWithSlurm("the Slurm runner against a real Slurm", () => {
     expect(result.failure?.reason).toMatch(/Slurm did not accept the job: .*invalid partition/i);
   });
 
+  it("redacts the research's secrets and the job's credentials from the log and the streamed lines", async () => {
+    const { lines, run } = setup({
+      command: 'echo "key=$SERVICE_API_KEY given=sentinel-given-secret"',
+      env: { SERVICE_API_KEY: "sentinel-env-key-123" },
+    });
+    const result = await run({ secrets: ["sentinel-given-secret"] });
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual(["key=[redacted] given=[redacted]"]);
+    const log = readFileSync(result.logFile, "utf8");
+    expect(log).not.toContain("sentinel-env-key-123");
+    expect(log).not.toContain("sentinel-given-secret");
+  });
+
+  it("cancels a job a failed submission queued all the same (sbatch timing out after the controller took it)", async () => {
+    // An sbatch that submits, then fails as a timed-out one does; the other commands are the real ones.
+    const bin = mkdtempSync(join(tmpdir(), "autoresearch-slurm-bin-"));
+    for (const name of ["squeue", "scancel", "scontrol", "sacct", "sinfo"]) {
+      const real = spawnSync("bash", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
+      if (real !== "") writeFileSync(join(bin, name), `#!/bin/sh\nexec ${real} "$@"\n`, { mode: 0o755 });
+    }
+    const sbatch = spawnSync("bash", ["-c", "command -v sbatch"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(
+      join(bin, "sbatch"),
+      `#!/bin/sh\n${sbatch} "$@" > /dev/null\necho "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const { run } = setup({ command: "sleep 60", binDirectory: bin });
+    const result = await run({ trial: 7, env: { AUTORESEARCH_TAG: "orphan", AUTORESEARCH_SAMPLE: "0" } });
+    expect(result.failure?.kind).toBe("not-submitted");
+    expect(readFileSync(result.logFile, "utf8")).toMatch(/cancelled job \d+, queued all the same/);
+    await sleep(500);
+    expect(slurm("squeue", "--noheader", "--name=autoresearch-orphan-7-0", "--format=%i")).toBe("");
+  });
+
   it("follows concurrent runs of one runner, each job to its own log", async () => {
     const { directory, runner, jobs } = setup({ command: 'echo "trial $AUTORESEARCH_TRIAL"; sleep 1' });
     const results = await Promise.all(

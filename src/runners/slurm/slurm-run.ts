@@ -119,6 +119,11 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
   if (!submitted.ok) {
     const reason = `Slurm did not accept the job: ${submitted.error}`;
     capture.note(`[autoresearch: ${reason}]`);
+    // A submission that timed out may have queued the job all the same: found by its name, it is cancelled
+    // rather than left to run beside the next trial.
+    const orphans = await cancelByName(commands, name, directory);
+    if (orphans.length > 0)
+      capture.note(`[autoresearch: cancelled job ${orphans.join(", ")}, queued all the same]`);
     return result({ failure: { kind: "not-submitted", reason } });
   }
   const jobId = submitted.value;
@@ -179,4 +184,15 @@ export async function runSlurmJob(context: SlurmRunContext, runOptions: RunOptio
   const runResult = await result(outcome.fields);
   if (callbackError !== undefined) throw callbackError.error;
   return runResult;
+}
+
+/** Cancels this user's pending or running jobs named `name` that run in `directory`; returns their ids. */
+async function cancelByName(commands: SlurmCommands, name: string, directory: string): Promise<string[]> {
+  const own = await commands.ownJobs();
+  if (!own.ok) return [];
+  const ids = own.value
+    .filter((job) => job.name === name && (job.workDirectory === "" || job.workDirectory === directory))
+    .map((job) => job.jobId);
+  if (ids.length > 0) await commands.cancel(ids);
+  return ids;
 }
