@@ -19,28 +19,34 @@ function toRegex(pattern: string | RegExp): RegExp {
     : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ""));
 }
 
+/**
+ * A regular expression given as a string or a RegExp: it must compile, and pass `check`, which names what was
+ * expected when it does not.
+ */
+function patternSchema(check: (regex: RegExp) => string | undefined) {
+  return z.union([z.string().min(1), z.instanceof(RegExp)]).superRefine((pattern, context) => {
+    let regex: RegExp;
+    try {
+      regex = toRegex(pattern);
+    } catch (error) {
+      context.addIssue({
+        code: "custom",
+        message: `a valid regular expression (${(error as Error).message})`,
+      });
+      return;
+    }
+    const expected = check(regex);
+    if (expected !== undefined) context.addIssue({ code: "custom", message: expected });
+  });
+}
+
 const sourceSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("summary") }),
   z.strictObject({
     type: z.literal("regex"),
-    pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).superRefine((pattern, context) => {
-      let regex: RegExp;
-      try {
-        regex = toRegex(pattern);
-      } catch (error) {
-        context.addIssue({
-          code: "custom",
-          message: `a valid regular expression (${(error as Error).message})`,
-        });
-        return;
-      }
-      if (captureGroups(regex) === 0) {
-        context.addIssue({
-          code: "custom",
-          message: "a pattern with a capture group, or a group named `value`",
-        });
-      }
-    }),
+    pattern: patternSchema((regex) =>
+      captureGroups(regex) === 0 ? "a pattern with a capture group, or a group named `value`" : undefined,
+    ),
   }),
   z.strictObject({ type: z.literal("json"), file: z.string().min(1) }),
 ]);
@@ -53,24 +59,11 @@ const sourceSchema = z.discriminatedUnion("type", [
 const progressSchema = z.union([
   z.strictObject({ progress: z.string().min(1), value: z.string().min(1) }),
   z.strictObject({
-    pattern: z.union([z.string().min(1), z.instanceof(RegExp)]).superRefine((pattern, context) => {
-      let regex: RegExp;
-      try {
-        regex = toRegex(pattern);
-      } catch (error) {
-        context.addIssue({
-          code: "custom",
-          message: `a valid regular expression (${(error as Error).message})`,
-        });
-        return;
-      }
-      if (!/\(\?<progress>/.test(regex.source) || !/\(\?<value>/.test(regex.source)) {
-        context.addIssue({
-          code: "custom",
-          message: "a pattern with the named groups `progress` and `value`",
-        });
-      }
-    }),
+    pattern: patternSchema((regex) =>
+      !/\(\?<progress>/.test(regex.source) || !/\(\?<value>/.test(regex.source)
+        ? "a pattern with the named groups `progress` and `value`"
+        : undefined,
+    ),
   }),
 ]);
 
