@@ -1,3 +1,5 @@
+import { networkEnvironment } from "../sandbox/sandbox-environment.js";
+
 /**
  * The environment a coding agent runs with is built from an allowlist, never copied whole from this process: the
  * agent runs model-written actions, and the driver's environment may hold credentials for everything else the
@@ -23,17 +25,7 @@ export const agentBaseEnvironment: readonly string[] = [
   "XDG_STATE_HOME",
   "XDG_RUNTIME_DIR",
   // Networks that reach providers only through a proxy or with their own certificate authority.
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-  "ALL_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "no_proxy",
-  "all_proxy",
-  "SSL_CERT_FILE",
-  "SSL_CERT_DIR",
-  "NODE_EXTRA_CA_CERTS",
+  ...networkEnvironment,
 ];
 
 function matcher(patterns: readonly string[]): (name: string) => boolean {

@@ -29,13 +29,8 @@ export const baseEnvironmentAllowlist: readonly string[] = [
   "AUTORESEARCH_*",
 ];
 
-/**
- * What a coding agent may inherit on top: the proxy and certificate settings of the network it calls its model
- * through. Its provider's key and settings are not inherited here: the agent mutator passes exactly the ones its
- * preset names (and the user's `inheritEnv` and `env`) as explicit values, so an agent for one provider never sees
- * the keys of another. Anything else an agent needs from the driver is named in the sandbox's `agent.env`.
- */
-export const agentEnvironmentAllowlist: readonly string[] = [
+/** How a program reaches the network: proxies and certificate authorities. */
+export const networkEnvironment: readonly string[] = [
   "HTTP_PROXY",
   "HTTPS_PROXY",
   "NO_PROXY",
@@ -48,6 +43,14 @@ export const agentEnvironmentAllowlist: readonly string[] = [
   "SSL_CERT_DIR",
   "NODE_EXTRA_CA_CERTS",
 ];
+
+/**
+ * What a coding agent may inherit on top: the proxy and certificate settings of the network it calls its model
+ * through. Its provider's key and settings are not inherited here: the agent mutator passes exactly the ones its
+ * preset names (and the user's `inheritEnv` and `env`) as explicit values, so an agent for one provider never sees
+ * the keys of another. Anything else an agent needs from the driver is named in the sandbox's `agent.env`.
+ */
+export const agentEnvironmentAllowlist: readonly string[] = networkEnvironment;
 
 /**
  * Whether `name` is one of `allowlist`: an exact name, or a prefix ending in `*`. A prefix never lets through a
